@@ -1,0 +1,142 @@
+# p2pd: the only build entry.
+#
+#   make            build the four binaries into $(BUILD)/
+#   make test       install missing dependencies (scripts/deps.sh), unit tests, end-to-end tests
+#   make check      the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer
+#   make demo       the whole chain on this machine (see README.md)
+#   make fuzz       each libFuzzer harness for a bounded time (clang)
+#   make format     clang-format every source file in place
+#
+# BUILD names the output directory, so that several builds (plain, sanitizers) can coexist.
+
+CC      ?= cc
+BUILD   ?= build
+PREFIX  ?= /usr/local
+UNAME_S := $(shell uname -s)
+
+PKG_CONFIG ?= pkg-config
+PKGS       := libsodium inih
+ifeq ($(UNAME_S),Linux)
+PKGS       += libseccomp
+endif
+
+# libev ships no pkg-config file on Debian: take EV_CFLAGS/EV_LIBS from the
+# environment, or use the plain -lev that works with the distribution packages.
+EV_CFLAGS ?=
+EV_LIBS   ?= -lev
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+OPT      ?= -O2
+WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+CPPFLAGS += -I. -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DP2PD_VERSION='"$(VERSION)"'
+CFLAGS   ?= $(OPT) -g
+CFLAGS   += -std=c11 $(WARN) -fno-strict-aliasing $(PKG_CFLAGS) $(EV_CFLAGS)
+LDLIBS   += $(PKG_LIBS) $(EV_LIBS) -lm
+VERSION  := 0.1.0
+
+# Sources: every *_main.c is a program entry point; everything else in a
+# directory goes into that directory's static library, so unit tests can link it.
+COMMON_SRC := $(filter-out %_main.c,$(wildcard common/*.c))
+WORKER_SRC := $(filter-out %_main.c,$(wildcard worker/*.c))
+SUPER_SRC  := $(filter-out %_main.c,$(wildcard supervisor/*.c))
+RDV_SRC    := $(filter-out %_main.c,$(wildcard rendezvous/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBCOMMON := $(BUILD)/lib/libcommon.a
+LIBWORKER := $(BUILD)/lib/libworker.a
+LIBSUPER  := $(BUILD)/lib/libsuper.a
+LIBRDV    := $(BUILD)/lib/librdv.a
+
+BINS := $(BUILD)/connectd $(BUILD)/p2pd $(BUILD)/p2pctl $(BUILD)/rendezvousd
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+UNIT_HELP  := $(wildcard tests/unit/helper_*.c)
+
+.PHONY: all test unit e2e check demo bench fuzz format clean deps install uninstall
+.DEFAULT_GOAL := all
+
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+$(LIBWORKER): $(call obj,$(WORKER_SRC))
+$(LIBSUPER):  $(call obj,$(SUPER_SRC))
+$(LIBRDV):    $(call obj,$(RDV_SRC))
+$(BUILD)/lib/%.a:
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/connectd: $(call obj,worker/connectd_main.c) $(LIBWORKER) $(LIBCOMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/p2pd: $(call obj,supervisor/p2pd_main.c) $(LIBSUPER) $(LIBCOMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/p2pctl: $(call obj,supervisor/p2pctl_main.c) $(LIBSUPER) $(LIBCOMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/rendezvousd: $(call obj,rendezvous/rendezvousd_main.c) $(LIBRDV) $(LIBCOMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests: one cmocka program per tests/unit/test_<module>.c, linked against
+# every library (the archives pull in only what a test uses).
+$(BUILD)/tests/%: tests/unit/%.c $(call obj,$(UNIT_HELP)) $(LIBWORKER) $(LIBSUPER) $(LIBRDV) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CMOCKA_CFLAGS) -MMD -MP -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+
+deps:
+	@sh scripts/deps.sh $(if $(DEPS_MODE),$(DEPS_MODE),check)
+
+unit: $(BINS) $(UNIT_BINS)
+	@sh tests/run-unit.sh $(BUILD)/tests
+
+e2e: $(BINS)
+	@BUILD=$(BUILD) bash tests/e2e/run.sh
+
+# make test: the README's test command (also what .ci/run calls).
+test:
+	@sh scripts/deps.sh install-test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit-and-e2e
+
+.PHONY: unit-and-e2e
+unit-and-e2e: $(BINS) $(UNIT_BINS)
+	@BUILD=$(BUILD) sh tests/run-all.sh
+
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+check:
+	@sh scripts/deps.sh install-test
+	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" unit-and-e2e
+
+demo:
+	@sh scripts/deps.sh install-demo
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) bash scripts/demo.sh
+
+bench:
+	@sh scripts/deps.sh install-bench
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) bash tests/bench/run.sh
+
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_SECS ?= 20
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT=-O1 \
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(LIBCOMMON:build/%=build-fuzz/%)
+	@BUILD=build-fuzz FUZZ_SECS=$(FUZZ_SECS) sh tests/fuzz/run.sh $(FUZZ_SRC)
+
+format:
+	clang-format -i $(wildcard common/*.[ch] worker/*.[ch] supervisor/*.[ch] rendezvous/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
