@@ -12,13 +12,14 @@ struct rc4 {
 	uint8_t i, j;
 };
 
-/* keylen 1..256 bytes. */
+/* Key schedule. keylen is 1..256 bytes (anything else is a programming error
+ * and ends the process). */
 void rc4_init(struct rc4 *st, const uint8_t *key, size_t keylen);
 /* Discard n keystream bytes. */
 void rc4_skip(struct rc4 *st, size_t n);
 /* out = in XOR keystream; in and out may be the same buffer. */
 void rc4_crypt(struct rc4 *st, const uint8_t *in, uint8_t *out, size_t n);
-/* Wipe the state. */
+/* Wipe the state (sodium_memzero); rc4_init it again before further use. */
 void rc4_wipe(struct rc4 *st);
 
 #endif
