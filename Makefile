@@ -30,14 +30,17 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
+# CFLAGS/LDFLAGS are the user's; EXTRA_* carry sanitizer or fuzzer flags; the
+# language level, warnings and library flags are always added.
 OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
-CPPFLAGS += -I. -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DP2PD_VERSION='"$(VERSION)"'
-CFLAGS   ?= $(OPT) -g
-CFLAGS   += -std=c11 $(WARN) -fno-strict-aliasing $(PKG_CFLAGS) $(EV_CFLAGS)
-LDLIBS   += $(PKG_LIBS) $(EV_LIBS) -lm
 VERSION  := 0.1.0
+ALL_CPPFLAGS = -I. -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DP2PD_VERSION='"$(VERSION)"' $(CPPFLAGS)
+ALL_CFLAGS   = -std=c11 $(WARN) -fno-strict-aliasing $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) $(EV_CFLAGS)
+ALL_LDFLAGS  = $(LDFLAGS) $(EXTRA_LDFLAGS)
+LDLIBS   += $(PKG_LIBS) $(EV_LIBS) -lm
 
 # Sources: every *_main.c is a program entry point; everything else in a
 # directory goes into that directory's static library, so unit tests can link it.
@@ -66,7 +69,7 @@ all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 $(LIBWORKER): $(call obj,$(WORKER_SRC))
@@ -78,19 +81,19 @@ $(BUILD)/lib/%.a:
 	$(AR) rcs $@ $^
 
 $(BUILD)/connectd: $(call obj,worker/connectd_main.c) $(LIBWORKER) $(LIBCOMMON)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/p2pd: $(call obj,supervisor/p2pd_main.c) $(LIBSUPER) $(LIBCOMMON)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/p2pctl: $(call obj,supervisor/p2pctl_main.c) $(LIBSUPER) $(LIBCOMMON)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/rendezvousd: $(call obj,rendezvous/rendezvousd_main.c) $(LIBRDV) $(LIBCOMMON)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests: one cmocka program per tests/unit/test_<module>.c, linked against
 # every library (the archives pull in only what a test uses).
 $(BUILD)/tests/%: tests/unit/%.c $(call obj,$(UNIT_HELP)) $(LIBWORKER) $(LIBSUPER) $(LIBRDV) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(CMOCKA_CFLAGS) -MMD -MP -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $(filter-out %.h,$^) $(CMOCKA_LIBS) $(LDLIBS)
 
 deps:
 	@sh scripts/deps.sh $(if $(DEPS_MODE),$(DEPS_MODE),check)
@@ -114,7 +117,7 @@ unit-and-e2e: $(BINS) $(UNIT_BINS)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 check:
 	@sh scripts/deps.sh install-test
-	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" unit-and-e2e
+	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 EXTRA_CFLAGS="$(SAN)" EXTRA_LDFLAGS="$(SAN)" unit-and-e2e
 
 demo:
 	@sh scripts/deps.sh install-demo
@@ -129,8 +132,10 @@ bench:
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SECS ?= 20
 fuzz:
+	@sh scripts/deps.sh install-fuzz
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT=-O1 \
-		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(LIBCOMMON:build/%=build-fuzz/%)
+		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
+		build-fuzz/lib/libcommon.a build-fuzz/lib/libworker.a build-fuzz/lib/librdv.a
 	@BUILD=build-fuzz FUZZ_SECS=$(FUZZ_SECS) sh tests/fuzz/run.sh $(FUZZ_SRC)
 
 format:

@@ -93,8 +93,8 @@ log_vat(int level, const char *func, int with_errno, const char *fmt, va_list ap
 			syslog(prio[level], "%s", msg);
 	} else {
 		const char *tag = level == LOG_LVL_ERROR  ? "error: "
-		                  : level == LOG_LVL_WARN ? "warning: "
-		                                          : "";
+				  : level == LOG_LVL_WARN ? "warning: "
+							  : "";
 		if (log_prefix[0])
 			fprintf(stderr, "%s[%s]: %s%s\n", log_prog, log_prefix, tag, msg);
 		else

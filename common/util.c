@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +40,8 @@ parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, const char *
 }
 
 int
-parse_hostport(const char *s, char *hostbuf, size_t hostlen, uint16_t *port,
-               uint16_t default_port, const char **why)
+parse_hostport(const char *s, char *hostbuf, size_t hostlen, uint16_t *port, uint16_t default_port,
+	       const char **why)
 {
 	const char *host = s, *p = NULL;
 	size_t hl;
@@ -169,7 +171,8 @@ hex_decode(const char *in, uint8_t *out, size_t outlen)
 	if (n != 2 * outlen)
 		return -1;
 	for (size_t i = 0; i < outlen; i++) {
-		int hi = hexval((unsigned char)in[2 * i]), lo = hexval((unsigned char)in[2 * i + 1]);
+		int hi = hexval((unsigned char)in[2 * i]),
+		    lo = hexval((unsigned char)in[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
@@ -197,4 +200,33 @@ str_lcpy(char *dst, const char *src, size_t dstsize)
 		dst[c] = '\0';
 	}
 	return n;
+}
+
+int
+fd_nonblock_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		return -1;
+	fl = fcntl(fd, F_GETFD);
+	if (fl == -1 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) == -1)
+		return -1;
+	return 0;
+}
+
+int
+socket_nb(int domain, int type)
+{
+	int fd = socket(domain, type, 0);
+
+	if (fd == -1)
+		return -1;
+	if (fd_nonblock_cloexec(fd) == -1) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }

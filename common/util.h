@@ -15,7 +15,7 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, const ch
 /* Parse "host[:port]" or "[v6]:port". host is copied into hostbuf; *port is
  * default_port when absent. Returns -1 with *why set on a malformed string. */
 int parse_hostport(const char *s, char *hostbuf, size_t hostlen, uint16_t *port,
-                   uint16_t default_port, const char **why);
+		   uint16_t default_port, const char **why);
 
 /* Numeric IPv4/IPv6 address (no DNS) into ss; returns -1 if not an address. */
 int parse_ip(const char *s, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
@@ -27,6 +27,12 @@ const char *fmt_sockaddr(const struct sockaddr *sa, char *buf, size_t len);
 /* Hex encode (lowercase) / decode; decode returns -1 on odd length or non-hex. */
 void hex_encode(const uint8_t *in, size_t n, char *out /* 2n+1 */);
 int hex_decode(const char *in, uint8_t *out, size_t outlen);
+
+/* A socket that is non-blocking and close-on-exec (portable: no SOCK_NONBLOCK),
+ * or -1 with errno. */
+int socket_nb(int domain, int type);
+/* Make fd non-blocking and close-on-exec; returns 0 or -1 with errno. */
+int fd_nonblock_cloexec(int fd);
 
 /* Monotonic clock in milliseconds. */
 uint64_t now_ms(void);

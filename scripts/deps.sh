@@ -6,6 +6,7 @@
 #   deps.sh install-test   + the tools the test suite drives (ip, nft, curl, sshd, ...)
 #   deps.sh install-demo   + what `make demo` uses
 #   deps.sh install-bench  + iperf3, kcptun, ssh for `make bench`
+#   deps.sh install-fuzz   + clang and libFuzzer for `make fuzz`
 set -u
 mode=${1:-check}
 missing_pkgs=""
@@ -47,6 +48,10 @@ install-test)
 	need openssh-server - test -x /usr/sbin/sshd
 	need openssh-client - have_cmd ssh
 	need conntrack - have_cmd conntrack
+	;;
+install-fuzz)
+	need clang - have_cmd clang
+	need libclang-rt-14-dev - sh -c 'ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a'
 	;;
 install-bench)
 	need iperf3 iperf3 have_cmd iperf3
