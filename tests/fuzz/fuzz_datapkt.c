@@ -12,14 +12,16 @@
  *      whatever it accepts must re-seal to the very same datagram;
  *   3  a list of counters (2 bytes each, scaled): packets with those counters
  *      are opened in that order and the window must accept each one once.
- *
- * Corpus seeds (written by tests/fuzz/run.sh):
+ */
+/* clang-format off */
+/* Corpus seeds (written by tests/fuzz/run.sh):
  * FUZZ-SEED: 00a0010a0b0c0d010203040506070870327064206b6e6f776e20616e73776572fb1e9defcdcc9841b8047144f089da7c
  * FUZZ-SEED: 02a0010a0b0c0d092dc8b04362bb4f53c6c5e823d2c7f54a130509f3c09d2b2802da6a391a959dd9975c2379edc4313eef2f98
  * FUZZ-SEED: 0570327064206b6e6f776e20616e73776572
  * FUZZ-SEED: 0a0a0b0c0d0e0f00000000000000000a00112233445566778899000000000000000000000000000000000000
  * FUZZ-SEED: 0f000100020001ffff0800
  */
+/* clang-format on */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,16 +39,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define IDX 0x0a0b0c0du
 
-static const uint8_t kdir[DP_KEY_LEN] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-                                          16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
-                                          28, 29, 30, 31};
+static const uint8_t kdir[DP_KEY_LEN] = {0,  1,	 2,  3,	 4,  5,	 6,  7,	 8,  9,	 10,
+					 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+					 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
 static uint8_t body[DP_MAX_DATAGRAM + 64], pkt[DP_MAX_DATAGRAM + 64], again[DP_MAX_DATAGRAM + 64];
 
 /* dp_open accepted d as r body bytes with counter ctr: a sender with the key
  * makes exactly d from that body and counter, and d is now a replay. */
 static void
 check_accepted(struct dp_dir *tx, struct dp_dir *rx, const uint8_t *d, size_t n, ssize_t r,
-               uint64_t ctr)
+	       uint64_t ctr)
 {
 	ssize_t len;
 
@@ -55,7 +57,7 @@ check_accepted(struct dp_dir *tx, struct dp_dir *rx, const uint8_t *d, size_t n,
 		return; /* a counter no sender uses */
 	tx->next = ctr;
 	len = dp_seal(tx, (uint32_t)d[2] << 24 | (uint32_t)d[3] << 16 | (uint32_t)d[4] << 8 | d[5],
-	              body, (size_t)r, again, sizeof(again));
+		      body, (size_t)r, again, sizeof(again));
 	CHECK(len == (ssize_t)n && memcmp(again, d, n) == 0);
 	CHECK(dp_open(rx, d, n, body, sizeof(body), &ctr) == -1);
 	CHECK(rx->last_drop == DP_DROP_REPLAY);
@@ -145,7 +147,8 @@ counters(struct dp_dir *tx, struct dp_dir *rx, const uint8_t *d, size_t n)
 		len = dp_seal(tx, IDX, d, i, pkt, sizeof(pkt));
 		CHECK(len > 0);
 		fresh = !(seen[c / 8] & (1 << (c % 8))) && (!any || c + REPLAY_WINDOW > top);
-		CHECK((dp_open(rx, pkt, (size_t)len, body, sizeof(body), &got) == (ssize_t)i) == fresh);
+		CHECK((dp_open(rx, pkt, (size_t)len, body, sizeof(body), &got) == (ssize_t)i) ==
+		      fresh);
 		if (fresh) {
 			CHECK(got == c);
 			seen[c / 8] |= (uint8_t)(1 << (c % 8));

@@ -12,14 +12,16 @@
  *   2  XOR masks over a genuine HS_INIT, HS_RESP and HS_CONFIRM (and a length
  *      change): each is accepted exactly when left unchanged, and then both
  *      sides hold the same keys.
- *
- * Corpus seeds (written by tests/fuzz/run.sh):
+ */
+/* clang-format off */
+/* Corpus seeds (written by tests/fuzz/run.sh):
  * FUZZ-SEED: 009001112233445566778802000102030405060708090a0b0c0d0e0f
  * FUZZ-SEED: 010f00000000000000000000a1a2a3a4030900000000000000000000000000000000000000000000000000000000000000
  * FUZZ-SEED: 010f00000000000000000000a1a2a3a4020000000000000000000000000000000000000000000000000000000000000000
  * FUZZ-SEED: 020000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000
  * FUZZ-SEED: 02000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001
  */
+/* clang-format on */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,13 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 			abort();                                                                   \
 	} while (0)
 
-#define SID     0x1122334455667788ULL
+#define SID	0x1122334455667788ULL
 #define I_INDEX 0xa1a2a3a4u
 #define T_INDEX 0xb1b2b3b4u
 
-static const uint8_t S[HS_SECRET_LEN] = {7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-                                         16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
-                                         28, 29, 30, 31};
+static const uint8_t S[HS_SECRET_LEN] = {7,  1,	 2,  3,	 4,  5,	 6,  7,	 8,  9,	 10,
+					 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+					 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
 
 /* A deterministic random source (xorshift64*), reset for every input. */
 static uint64_t rng_state;
@@ -88,7 +90,7 @@ static void
 any_datagram(const uint8_t *d, size_t n)
 {
 	static const size_t lens[] = {HS_PUNCH_LEN, HS_INIT_LEN, HS_RESP_LEN, HS_CONFIRM_LEN,
-	                              HS_REJECT_LEN};
+				      HS_REJECT_LEN};
 	uint8_t resp[HS_MAX_LEN], conf[HS_CONFIRM_LEN];
 	struct hs_ini ini;
 	struct hs_tgt tgt;
@@ -108,7 +110,7 @@ any_datagram(const uint8_t *d, size_t n)
 	CHECK(hs_punch_check(S, SID, HS_ROLE_INITIATOR, d, n) == -1);
 	memset(&tgt, 0, sizeof(tgt));
 	CHECK(hs_tgt_on_init(&tgt, S, SID, 0xf, T_INDEX, d, n, resp, sizeof(resp), &rl, &k, &mode,
-	                     &peer) == HS_BAD);
+			     &peer) == HS_BAD);
 	CHECK(tgt.why != NULL && tgt.state == HS_TGT_IDLE);
 	CHECK(hs_tgt_on_confirm(&tgt, d, n) == -1);
 	CHECK(hs_init_start(&ini, S, SID, 3, I_INDEX) == 0);
@@ -143,8 +145,8 @@ keyed_init(const uint8_t *d, size_t n)
 	kdf(khs, sizeof(khs), S, sizeof(S), "handshake", NULL, 0);
 	mac_compute(init + HS_INIT_LEN - 16, khs, sizeof(khs), &part, 1);
 	memset(&tgt, 0, sizeof(tgt));
-	r = hs_tgt_on_init(&tgt, S, SID, mask, T_INDEX, init, sizeof(init), resp, sizeof(resp),
-	                   &rl, &k, &mode, &peer);
+	r = hs_tgt_on_init(&tgt, S, SID, mask, T_INDEX, init, sizeof(init), resp, sizeof(resp), &rl,
+			   &k, &mode, &peer);
 	switch (r) {
 	case HS_REFUSED:
 		CHECK(init[14] >= HS_NMODES || !(mask & (1u << init[14])));
@@ -154,12 +156,12 @@ keyed_init(const uint8_t *d, size_t n)
 	case HS_OK:
 		CHECK(init[14] < HS_NMODES && (mask & (1u << init[14])) && mode == init[14]);
 		CHECK(peer == ((uint32_t)init[10] << 24 | (uint32_t)init[11] << 16 |
-		               (uint32_t)init[12] << 8 | init[13]));
+			       (uint32_t)init[12] << 8 | init[13]));
 		CHECK(rl == HS_RESP_LEN && hs_peek(resp, rl, &pk) == 0 && pk.type == HS_T_RESP);
 		CHECK(pk.session_id == SID && pk.receiver_index == peer);
 		CHECK(memcmp(k.k_i2t, k.k_t2i, sizeof(k.k_i2t)) != 0);
 		CHECK(hs_tgt_on_init(&tgt, S, SID, mask, T_INDEX, init, sizeof(init), resp2,
-		                     sizeof(resp2), &rl2, &k, &mode, &peer) == HS_REPEATED);
+				     sizeof(resp2), &rl2, &k, &mode, &peer) == HS_REPEATED);
 		CHECK(rl2 == rl && memcmp(resp, resp2, rl) == 0);
 		break;
 	default:
@@ -213,7 +215,7 @@ masked_run(const uint8_t *d, size_t n)
 	bad = mutate(init, HS_INIT_LEN, sizeof(init), &len, d, n, &off);
 	memset(&tgt, 0, sizeof(tgt));
 	r = hs_tgt_on_init(&tgt, S, SID, 0xf, T_INDEX, init, len, resp, HS_MAX_LEN, &rl, &kt, &mode,
-	                   &peer);
+			   &peer);
 	CHECK((r == HS_OK) == !bad);
 	if (r != HS_OK)
 		goto out;
