@@ -1,0 +1,860 @@
+/* Integration tests for rendezvousd's server loop: a real server on
+ * 127.0.0.1 (in this process, stepped with ev_run(EVRUN_NOWAIT)), a config
+ * written to a temporary directory, and targets and initiators played with
+ * the rdvwire codec over real UDP sockets. Loopback delivery is synchronous,
+ * so after a sendto one loop step has the server's answer queued: no sleeps. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/keys.h"
+#include "common/log.h"
+#include "common/rdvconf.h"
+#include "common/rdvwire.h"
+#include "common/stun.h"
+#include "common/util.h"
+#include "rendezvous/server.h"
+
+#define UID_ON	"80:00:00:00:01:00:0A:C2"
+#define UID_OFF "80:00:00:00:01:00:0A:C3"
+#define SECRET	"the-device-secret-0123456789"
+
+struct env {
+	char dir[64], path[96];
+	struct ev_loop *loop;
+	struct server *srv;
+	uint16_t port, alt_port;
+	uint8_t alice[AUTH_HASH_LEN], bob[AUTH_HASH_LEN], carol[AUTH_HASH_LEN];
+};
+
+struct client {
+	int fd;
+	struct sockaddr_in addr; /* its own */
+	struct rdv_addr me;
+};
+
+/* Keys and logins as a client keeps them. */
+struct login {
+	uint8_t cnonce[RDV_NONCE_LEN];
+	uint8_t klogin[RDV_SECRET_LEN];
+	uint8_t login_id[RDV_LOGIN_ID_LEN];
+};
+
+static struct env E;
+
+/* ---- helpers ---- */
+
+/* A port free for both UDP and TCP on 127.0.0.1, found by binding port 0. */
+static uint16_t
+free_port(uint16_t not )
+{
+	for (int tries = 0; tries < 50; tries++) {
+		struct sockaddr_in a;
+		socklen_t len = sizeof(a);
+		int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0);
+		uint16_t port;
+		int ok;
+
+		memset(&a, 0, sizeof(a));
+		a.sin_family = AF_INET;
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(bind(u, (struct sockaddr *)&a, sizeof(a)), 0);
+		assert_int_equal(getsockname(u, (struct sockaddr *)&a, &len), 0);
+		port = ntohs(a.sin_port);
+		ok = bind(t, (struct sockaddr *)&a, sizeof(a)) == 0 && port != not ;
+		close(u);
+		close(t);
+		if (ok)
+			return port;
+	}
+	fail_msg("no free port");
+	return 0;
+}
+
+static void
+hexs(const uint8_t *b, size_t n, char *out)
+{
+	hex_encode(b, n, out);
+}
+
+static void
+write_conf(int with_carol, unsigned rate)
+{
+	char ha[41], hb[41], hc[41];
+	FILE *f = fopen(E.path, "w");
+
+	assert_non_null(f);
+	hexs(E.alice, AUTH_HASH_LEN, ha);
+	hexs(E.bob, AUTH_HASH_LEN, hb);
+	hexs(E.carol, AUTH_HASH_LEN, hc);
+	fprintf(f,
+		"[server]\nlisten = 127.0.0.1:%u\nalt_port = %u\nrate_limit = %u\n"
+		"presence_timeout = 90\nlog_level = error\n\n"
+		"[user alice]\nauth_hash = %s\nallow = " UID_ON " " UID_OFF "\n\n"
+		"[user bob]\nauth_hash = %s\nallow = " UID_OFF "\n\n"
+		"[device " UID_ON "]\nsecret = " SECRET "\nname = cam\n\n"
+		"[device " UID_OFF "]\nsecret = another-device-secret-0000\n\n",
+		E.port, E.alt_port, rate, ha, hb);
+	if (with_carol)
+		fprintf(f, "[user carol]\nauth_hash = %s\nallow = *\n", hc);
+	fclose(f);
+	chmod(E.path, 0600);
+}
+
+static struct server *
+start_server(unsigned rate)
+{
+	struct rdv_conf c;
+	char err[256];
+	struct server *srv;
+
+	write_conf(0, rate);
+	assert_int_equal(rdvconf_load(E.path, 1, &c, err, sizeof(err)), 0);
+	srv = server_new(E.loop, &c, err, sizeof(err));
+	if (srv == NULL)
+		fail_msg("server_new: %s", err);
+	rdvconf_free(&c);
+	return srv;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	log_init("test_rdvserver", LOG_LVL_ERROR);
+	assert_int_equal(keys_init(), 0);
+	memset(&E, 0, sizeof(E));
+	snprintf(E.dir, sizeof(E.dir), "/tmp/p2pd-rdvtest-XXXXXX");
+	assert_non_null(mkdtemp(E.dir));
+	snprintf(E.path, sizeof(E.path), "%s/rendezvousd.conf", E.dir);
+	randombytes_buf(E.alice, sizeof(E.alice));
+	randombytes_buf(E.bob, sizeof(E.bob));
+	randombytes_buf(E.carol, sizeof(E.carol));
+	E.port = free_port(0);
+	E.alt_port = free_port(E.port);
+	E.loop = ev_loop_new(EVFLAG_AUTO);
+	assert_non_null(E.loop);
+	E.srv = start_server(100000);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	server_free(E.srv);
+	ev_loop_destroy(E.loop);
+	unlink(E.path);
+	rmdir(E.dir);
+	return 0;
+}
+
+static struct client
+client_new(void)
+{
+	struct client c;
+	socklen_t len = sizeof(c.addr);
+
+	memset(&c, 0, sizeof(c));
+	c.fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(c.fd >= 0);
+	c.addr.sin_family = AF_INET;
+	c.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(c.fd, (struct sockaddr *)&c.addr, sizeof(c.addr)), 0);
+	assert_int_equal(getsockname(c.fd, (struct sockaddr *)&c.addr, &len), 0);
+	assert_int_equal(rdv_addr_from_sockaddr(&c.me, (struct sockaddr *)&c.addr), 0);
+	return c;
+}
+
+static void
+client_close(struct client *c)
+{
+	close(c->fd);
+}
+
+static void
+pump(void)
+{
+	ev_run(E.loop, EVRUN_NOWAIT);
+}
+
+/* Send to the server's socket sock and let the server handle it. */
+static void
+send_to(struct client *c, int sock, const uint8_t *p, size_t n)
+{
+	const struct sockaddr *sa = server_sockaddr(E.srv, sock);
+
+	assert_non_null(sa);
+	assert_int_equal(sendto(c->fd, p, n, 0, sa, sizeof(struct sockaddr_in)), (ssize_t)n);
+	pump();
+}
+
+/* The next datagram waiting for c, or -1 if there is none. */
+static int
+recv_from(struct client *c, uint8_t *buf, size_t cap, struct sockaddr_in *from)
+{
+	socklen_t len = sizeof(*from);
+	ssize_t n = recvfrom(c->fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)from, &len);
+
+	return n < 0 ? -1 : (int)n;
+}
+
+static int
+recv_msg(struct client *c, uint8_t *buf, size_t cap)
+{
+	struct sockaddr_in from;
+	return recv_from(c, buf, cap, &from);
+}
+
+static void
+id_of(struct rdv_id *id, const char *who)
+{
+	const char *why;
+
+	if (strchr(who, ':') != NULL) {
+		p2p_uid u;
+		assert_int_equal(uid_parse(who, &u, &why), 0);
+		rdv_id_target(id, &u);
+	} else {
+		assert_int_equal(rdv_id_initiator(id, who, &why), 0);
+	}
+}
+
+/* HELLO -> CHALLENGE; fills a's head (id, cnonce, ts, snonce). */
+static void
+hello(struct client *c, const char *who, struct rdv_auth *a)
+{
+	struct rdv_hello h;
+	struct rdv_challenge ch;
+	uint8_t pkt[RDV_MAX_DGRAM];
+	int n;
+
+	memset(a, 0, sizeof(*a));
+	id_of(&h.id, who);
+	randombytes_buf(h.cnonce, sizeof(h.cnonce));
+	n = rdv_build_hello(pkt, sizeof(pkt), &h);
+	send_to(c, 0, pkt, (size_t)n);
+	n = recv_msg(c, pkt, sizeof(pkt));
+	assert_int_equal(n, RDV_CHALLENGE_LEN);
+	assert_int_equal(rdv_parse_challenge(pkt, (size_t)n, &ch, NULL), 0);
+	assert_memory_equal(ch.cnonce, h.cnonce, RDV_NONCE_LEN);
+	a->id = h.id;
+	memcpy(a->cnonce, h.cnonce, RDV_NONCE_LEN);
+	a->ts = ch.ts;
+	memcpy(a->snonce, ch.snonce, RDV_NONCE_LEN);
+}
+
+static void
+expect_error(struct client *c, const uint8_t ref[RDV_NONCE_LEN], int code)
+{
+	uint8_t pkt[RDV_MAX_DGRAM];
+	struct rdv_error e;
+	int n = recv_msg(c, pkt, sizeof(pkt));
+
+	assert_int_equal(n, RDV_ERROR_LEN);
+	assert_int_equal(rdv_parse_error(pkt, (size_t)n, &e, NULL), 0);
+	assert_int_equal(e.code, code);
+	assert_memory_equal(e.ref, ref, RDV_NONCE_LEN);
+}
+
+static void
+expect_nothing(struct client *c)
+{
+	uint8_t pkt[RDV_MAX_DGRAM];
+	assert_int_equal(recv_msg(c, pkt, sizeof(pkt)), -1);
+}
+
+/* Log a target in; returns its login. */
+static struct login
+register_target(struct client *c, const char *uid, const char *secret)
+{
+	struct rdv_auth a;
+	struct rdv_auth_ok ok;
+	struct login L;
+	uint8_t pkt[RDV_MAX_DGRAM], kdev[RDV_SECRET_LEN];
+	int n;
+
+	hello(c, uid, &a);
+	rdv_device_key(kdev, secret);
+	n = rdv_build_auth(pkt, sizeof(pkt), &a, kdev, sizeof(kdev));
+	assert_true(n > 0);
+	send_to(c, 0, pkt, (size_t)n);
+	rdv_login_key(L.klogin, kdev, sizeof(kdev), a.cnonce, a.snonce);
+	n = recv_msg(c, pkt, sizeof(pkt));
+	assert_true(n > 0);
+	assert_int_equal(rdv_parse_auth_ok(pkt, (size_t)n, &ok, L.klogin, NULL), 0);
+	assert_memory_equal(ok.cnonce, a.cnonce, RDV_NONCE_LEN);
+	assert_int_equal(ok.keepalive, SRV_KEEPALIVE_S);
+	assert_true(rdv_addr_equal(&ok.observed, &c->me));
+	memcpy(L.login_id, ok.login_id, RDV_LOGIN_ID_LEN);
+	memcpy(L.cnonce, a.cnonce, RDV_NONCE_LEN);
+	return L;
+}
+
+/* An initiator's AUTH for uid; the reply is left for the caller. */
+static void
+initiator_auth(struct client *c, const char *user, const uint8_t *key, const char *uid,
+	       struct rdv_auth *a, struct login *L)
+{
+	uint8_t pkt[RDV_MAX_DGRAM];
+	const char *why;
+	struct rdv_addr lan;
+	int n;
+
+	hello(c, user, a);
+	assert_int_equal(uid_parse(uid, &a->uid, &why), 0);
+	a->mode = 3;
+	memset(&lan, 0, sizeof(lan));
+	lan.family = 4;
+	lan.port = 4242;
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.10", lan.ip), 1);
+	assert_int_equal(rdv_cands_add(&a->cands, &lan), 0);
+	n = rdv_build_auth(pkt, sizeof(pkt), a, key, AUTH_HASH_LEN);
+	assert_true(n > 0);
+	send_to(c, 0, pkt, (size_t)n);
+	rdv_login_key(L->klogin, key, AUTH_HASH_LEN, a->cnonce, a->snonce);
+	memcpy(L->cnonce, a->cnonce, RDV_NONCE_LEN);
+}
+
+static void
+open_intro(struct client *c, const struct login *L, struct rdv_intro *m, uint8_t *raw, int *rawlen)
+{
+	uint8_t pkt[RDV_MAX_DGRAM];
+	int n = recv_msg(c, pkt, sizeof(pkt));
+
+	assert_true(n > 0);
+	assert_int_equal(rdv_msg_type(pkt, (size_t)n), RDV_INTRO);
+	assert_int_equal(rdv_open_intro(pkt, (size_t)n, m, L->klogin, NULL), 0);
+	if (raw != NULL) {
+		memcpy(raw, pkt, (size_t)n);
+		*rawlen = n;
+	}
+}
+
+static void
+send_intro_ack(struct client *c, const struct login *L, const uint8_t sid[RDV_SESSION_ID_LEN])
+{
+	struct rdv_intro_ack ack;
+	uint8_t pkt[RDV_MAX_DGRAM];
+	int n;
+
+	memcpy(ack.login_id, L->login_id, RDV_LOGIN_ID_LEN);
+	memcpy(ack.session_id, sid, RDV_SESSION_ID_LEN);
+	n = rdv_build_intro_ack(pkt, sizeof(pkt), &ack, L->klogin);
+	send_to(c, 0, pkt, (size_t)n);
+}
+
+/* ---- tests ---- */
+
+static void
+test_register_and_introduce(void **state)
+{
+	struct client t = client_new(), i = client_new();
+	struct login LT, LI;
+	struct rdv_auth a;
+	struct rdv_intro mi, mt;
+	uint8_t raw[RDV_MAX_DGRAM];
+	int rawlen;
+	uint64_t acks;
+
+	(void)state;
+	LT = register_target(&t, UID_ON, SECRET);
+	initiator_auth(&i, "alice", E.alice, UID_ON, &a, &LI);
+
+	/* Both get an INTRO, each opening only with its own login key. */
+	open_intro(&i, &LI, &mi, raw, &rawlen);
+	assert_int_equal(rdv_open_intro(raw, (size_t)rawlen, &mt, LT.klogin, NULL), -1);
+	open_intro(&t, &LT, &mt, NULL, NULL);
+	assert_memory_equal(mi.secret, mt.secret, RDV_SECRET_LEN);
+	assert_memory_equal(mi.session_id, mt.session_id, RDV_SESSION_ID_LEN);
+	assert_memory_equal(mt.login_id, LT.login_id, RDV_LOGIN_ID_LEN);
+	assert_int_equal(mi.mode, 3);
+	assert_int_equal(mt.mode, 3);
+	/* The initiator learns the target's UID and public address first. */
+	assert_int_equal(mi.peer.role, RDV_ROLE_TARGET);
+	assert_memory_equal(mi.peer.b, a.uid.b, UID_LEN);
+	assert_true(mi.cands.n >= 1);
+	assert_true(rdv_addr_equal(&mi.cands.a[0], &t.me));
+	/* The target learns "alice", her public address and her LAN candidate. */
+	assert_int_equal(mt.peer.role, RDV_ROLE_INITIATOR);
+	assert_int_equal(mt.peer.len, 5);
+	assert_memory_equal(mt.peer.b, "alice", 5);
+	assert_int_equal(mt.cands.n, 2);
+	assert_true(rdv_addr_equal(&mt.cands.a[0], &i.me));
+	assert_true(rdv_addr_equal(&mt.cands.a[1], &a.cands.a[0]));
+
+	/* INTRO_ACK ends the repeats. */
+	acks = server_get_stats(E.srv)->intro_acks;
+	send_intro_ack(&t, &LT, mt.session_id);
+	assert_true(server_get_stats(E.srv)->intro_acks == acks + 1);
+	server_tick(E.srv, now_ms() + 5000);
+	expect_nothing(&t);
+
+	/* Another AUTH after a failed punch: a new session, a new secret. */
+	struct rdv_intro mi2, mt2;
+	initiator_auth(&i, "alice", E.alice, UID_ON, &a, &LI);
+	open_intro(&i, &LI, &mi2, NULL, NULL);
+	open_intro(&t, &LT, &mt2, NULL, NULL);
+	assert_memory_not_equal(mi2.session_id, mi.session_id, RDV_SESSION_ID_LEN);
+	assert_memory_not_equal(mi2.secret, mi.secret, RDV_SECRET_LEN);
+	assert_memory_equal(mi2.secret, mt2.secret, RDV_SECRET_LEN);
+	send_intro_ack(&t, &LT, mt2.session_id);
+	client_close(&t);
+	client_close(&i);
+}
+
+static void
+test_intro_repeats(void **state)
+{
+	struct client t = client_new(), i = client_new();
+	struct login LT, LI;
+	struct rdv_auth a;
+	struct rdv_intro mi, mt;
+	uint8_t first[RDV_MAX_DGRAM], again[RDV_MAX_DGRAM];
+	int flen, n;
+	uint64_t now;
+
+	(void)state;
+	LT = register_target(&t, UID_ON, SECRET);
+	initiator_auth(&i, "alice", E.alice, UID_ON, &a, &LI);
+	open_intro(&i, &LI, &mi, NULL, NULL);
+	open_intro(&t, &LT, &mt, first, &flen);
+	/* Not yet due: nothing. Then every 500 ms the same bytes, five times. */
+	now = now_ms();
+	server_tick(E.srv, now + 100);
+	expect_nothing(&t);
+	for (int k = 1; k <= 5; k++) {
+		server_tick(E.srv, now + 600 * (uint64_t)k);
+		n = recv_msg(&t, again, sizeof(again));
+		assert_int_equal(n, flen);
+		assert_memory_equal(again, first, (size_t)flen);
+		expect_nothing(&t);
+	}
+	server_tick(E.srv, now + 600 * 6);
+	expect_nothing(&t);
+	server_tick(E.srv, now + 600 * 7);
+	expect_nothing(&t);
+	assert_true(server_get_stats(E.srv)->intro_unacked >= 1);
+	client_close(&t);
+	client_close(&i);
+}
+
+static void
+test_refusals(void **state)
+{
+	struct client t = client_new(), i = client_new();
+	struct rdv_auth a;
+	struct login LI;
+	uint8_t wrong[AUTH_HASH_LEN];
+
+	(void)state;
+	(void)register_target(&t, UID_ON, SECRET);
+	/* unknown user -> 1 */
+	initiator_auth(&i, "mallory", E.alice, UID_ON, &a, &LI);
+	expect_error(&i, a.cnonce, RDV_ERR_UNKNOWN_ID);
+	/* bad proof -> 2 */
+	memcpy(wrong, E.alice, sizeof(wrong));
+	wrong[0] ^= 1;
+	initiator_auth(&i, "alice", wrong, UID_ON, &a, &LI);
+	expect_error(&i, a.cnonce, RDV_ERR_BAD_AUTH);
+	/* not allowed -> 3 */
+	initiator_auth(&i, "bob", E.bob, UID_ON, &a, &LI);
+	expect_error(&i, a.cnonce, RDV_ERR_NOT_ALLOWED);
+	/* target offline -> 4 */
+	initiator_auth(&i, "alice", E.alice, UID_OFF, &a, &LI);
+	expect_error(&i, a.cnonce, RDV_ERR_OFFLINE);
+	initiator_auth(&i, "bob", E.bob, UID_OFF, &a, &LI);
+	expect_error(&i, a.cnonce, RDV_ERR_OFFLINE);
+	/* a device with the wrong secret -> 2; an unknown device -> 1 */
+	struct rdv_auth ta;
+	uint8_t pkt[RDV_MAX_DGRAM], kdev[RDV_SECRET_LEN];
+	int n;
+	hello(&t, UID_OFF, &ta);
+	rdv_device_key(kdev, SECRET);
+	n = rdv_build_auth(pkt, sizeof(pkt), &ta, kdev, sizeof(kdev));
+	send_to(&t, 0, pkt, (size_t)n);
+	expect_error(&t, ta.cnonce, RDV_ERR_BAD_AUTH);
+	hello(&t, "80:00:00:00:01:00:0A:FF", &ta);
+	n = rdv_build_auth(pkt, sizeof(pkt), &ta, kdev, sizeof(kdev));
+	send_to(&t, 0, pkt, (size_t)n);
+	expect_error(&t, ta.cnonce, RDV_ERR_UNKNOWN_ID);
+	/* a malformed body behind a valid cookie -> 6 */
+	hello(&t, UID_ON, &ta);
+	n = rdv_build_auth(pkt, sizeof(pkt), &ta, kdev, sizeof(kdev));
+	pkt[n - 17] = 9; /* candidate count */
+	send_to(&t, 0, pkt, (size_t)n);
+	expect_error(&t, ta.cnonce, RDV_ERR_MALFORMED);
+	/* a HELLO with an invalid role -> 6 */
+	struct rdv_hello h;
+	id_of(&h.id, "alice");
+	randombytes_buf(h.cnonce, sizeof(h.cnonce));
+	n = rdv_build_hello(pkt, sizeof(pkt), &h);
+	pkt[2] = 7;
+	send_to(&t, 0, pkt, (size_t)n);
+	expect_error(&t, h.cnonce, RDV_ERR_MALFORMED);
+	client_close(&t);
+	client_close(&i);
+}
+
+static void
+test_replay_stale_cookie(void **state)
+{
+	struct client t = client_new(), other = client_new();
+	struct rdv_auth a;
+	struct rdv_auth_ok ok;
+	uint8_t pkt[RDV_MAX_DGRAM], kdev[RDV_SECRET_LEN], kl[RDV_SECRET_LEN];
+	int n;
+
+	(void)state;
+	rdv_device_key(kdev, SECRET);
+	/* A captured AUTH works once; its replay is refused with ERROR 2. */
+	hello(&t, UID_ON, &a);
+	n = rdv_build_auth(pkt, sizeof(pkt), &a, kdev, sizeof(kdev));
+	send_to(&t, 0, pkt, (size_t)n);
+	rdv_login_key(kl, kdev, sizeof(kdev), a.cnonce, a.snonce);
+	uint8_t r[RDV_MAX_DGRAM];
+	int rn = recv_msg(&t, r, sizeof(r));
+	assert_int_equal(rdv_parse_auth_ok(r, (size_t)rn, &ok, kl, NULL), 0);
+	send_to(&t, 0, pkt, (size_t)n);
+	expect_error(&t, a.cnonce, RDV_ERR_BAD_AUTH);
+
+	/* A cookie made for another source address is refused. */
+	hello(&t, UID_ON, &a);
+	n = rdv_build_auth(pkt, sizeof(pkt), &a, kdev, sizeof(kdev));
+	send_to(&other, 0, pkt, (size_t)n);
+	expect_error(&other, a.cnonce, RDV_ERR_BAD_AUTH);
+	expect_nothing(&t);
+
+	/* A challenge more than 60 s old is refused; 60 s is still fine. */
+	hello(&t, UID_ON, &a);
+	n = rdv_build_auth(pkt, sizeof(pkt), &a, kdev, sizeof(kdev));
+	server_input(E.srv, 0, pkt, (size_t)n, (struct sockaddr *)&t.addr, sizeof(t.addr), NULL,
+		     ((uint64_t)a.ts + 61) * 1000);
+	expect_error(&t, a.cnonce, RDV_ERR_BAD_AUTH);
+	server_input(E.srv, 0, pkt, (size_t)n, (struct sockaddr *)&t.addr, sizeof(t.addr), NULL,
+		     ((uint64_t)a.ts + 60) * 1000 + 999);
+	rn = recv_msg(&t, r, sizeof(r));
+	rdv_login_key(kl, kdev, sizeof(kdev), a.cnonce, a.snonce);
+	assert_int_equal(rdv_parse_auth_ok(r, (size_t)rn, &ok, kl, NULL), 0);
+	/* A ts from the future (a forged one) is refused too. */
+	hello(&t, UID_ON, &a);
+	a.ts += 5;
+	n = rdv_build_auth(pkt, sizeof(pkt), &a, kdev, sizeof(kdev));
+	send_to(&t, 0, pkt, (size_t)n);
+	expect_error(&t, a.cnonce, RDV_ERR_BAD_AUTH);
+	client_close(&t);
+	client_close(&other);
+}
+
+static void
+test_keepalive_expiry(void **state)
+{
+	struct client t = client_new(), i = client_new();
+	struct login LT, LI;
+	struct rdv_keepalive k;
+	struct rdv_ka_ack ack;
+	struct rdv_auth a;
+	uint8_t pkt[RDV_MAX_DGRAM], r[RDV_MAX_DGRAM], ref[RDV_NONCE_LEN];
+	int n, rn;
+	uint64_t now;
+
+	(void)state;
+	LT = register_target(&t, UID_ON, SECRET);
+	memset(&k, 0, sizeof(k));
+	memcpy(k.login_id, LT.login_id, RDV_LOGIN_ID_LEN);
+	k.seq = 1;
+	n = rdv_build_keepalive(pkt, sizeof(pkt), &k, LT.klogin);
+	send_to(&t, 0, pkt, (size_t)n);
+	rn = recv_msg(&t, r, sizeof(r));
+	assert_int_equal(rdv_parse_ka_ack(r, (size_t)rn, &ack, LT.klogin, NULL), 0);
+	assert_true(ack.seq == 1);
+	assert_true(rdv_addr_equal(&ack.observed, &t.me));
+	/* The same seq again (a replay) is ignored; a forged mac too. */
+	send_to(&t, 0, pkt, (size_t)n);
+	expect_nothing(&t);
+	k.seq = 2;
+	randombytes_buf(LI.klogin, sizeof(LI.klogin));
+	n = rdv_build_keepalive(pkt, sizeof(pkt), &k, LI.klogin);
+	send_to(&t, 0, pkt, (size_t)n);
+	expect_nothing(&t);
+
+	/* Silent for presence_timeout: forgotten; the initiator hears "offline". */
+	now = now_ms();
+	server_tick(E.srv, now + 89000);
+	initiator_auth(&i, "alice", E.alice, UID_ON, &a, &LI);
+	rn = recv_msg(&i, r, sizeof(r));
+	assert_int_equal(rdv_msg_type(r, (size_t)rn), RDV_INTRO);
+	(void)recv_msg(&t, r, sizeof(r)); /* its INTRO */
+	server_tick(E.srv, now + 91000);
+	initiator_auth(&i, "alice", E.alice, UID_ON, &a, &LI);
+	expect_error(&i, a.cnonce, RDV_ERR_OFFLINE);
+	/* Its next KEEPALIVE gets ERROR 7 with its login_id. */
+	k.seq = 3;
+	n = rdv_build_keepalive(pkt, sizeof(pkt), &k, LT.klogin);
+	send_to(&t, 0, pkt, (size_t)n);
+	rdv_error_ref_login(ref, LT.login_id);
+	expect_error(&t, ref, RDV_ERR_NO_LOGIN);
+	/* So does an INTRO_ACK from an unknown login. */
+	send_intro_ack(&t, &LT, ref);
+	expect_error(&t, ref, RDV_ERR_NO_LOGIN);
+	/* Logging in again brings it back. */
+	(void)register_target(&t, UID_ON, SECRET);
+	initiator_auth(&i, "alice", E.alice, UID_ON, &a, &LI);
+	rn = recv_msg(&i, r, sizeof(r));
+	assert_int_equal(rdv_msg_type(r, (size_t)rn), RDV_INTRO);
+	client_close(&t);
+	client_close(&i);
+}
+
+static void
+test_stun(void **state)
+{
+	struct client c = client_new();
+	uint8_t txid[STUN_TXID_LEN], pkt[STUN_MAX_BUILT], r[STUN_MAX_BUILT];
+	struct stun_msg m;
+	struct sockaddr_in from;
+	const struct sockaddr_in *sa;
+	size_t n;
+	int rn;
+
+	(void)state;
+	assert_int_equal(server_nsockets(E.srv), 2);
+	stun_new_txid(txid);
+	n = stun_build_request(pkt, sizeof(pkt), txid, 0);
+	assert_true(n > 0);
+	send_to(&c, 0, pkt, n);
+	rn = recv_from(&c, r, sizeof(r), &from);
+	assert_true(rn > 0);
+	assert_true((size_t)rn <= n);
+	assert_int_equal(stun_parse(r, (size_t)rn, &m, NULL), 0);
+	assert_true(stun_is_response_to(&m, txid));
+	assert_true(m.attrs & STUN_A_XOR_MAPPED);
+	sa = (const struct sockaddr_in *)&m.xor_mapped;
+	assert_int_equal(sa->sin_family, AF_INET);
+	assert_int_equal(sa->sin_port, c.addr.sin_port);
+	assert_int_equal(sa->sin_addr.s_addr, c.addr.sin_addr.s_addr);
+	/* RESPONSE-ORIGIN is the listen socket; OTHER-ADDRESS the alt port. */
+	assert_true(m.attrs & STUN_A_RESPONSE_ORIGIN);
+	sa = (const struct sockaddr_in *)&m.response_origin;
+	assert_int_equal(ntohs(sa->sin_port), E.port);
+	assert_int_equal(ntohs(from.sin_port), E.port);
+	/* On the alt port: the same mapping, RESPONSE-ORIGIN the alt port. */
+	stun_new_txid(txid);
+	n = stun_build_request(pkt, sizeof(pkt), txid, 0);
+	send_to(&c, 1, pkt, n);
+	rn = recv_from(&c, r, sizeof(r), &from);
+	assert_true(rn > 0);
+	assert_int_equal(stun_parse(r, (size_t)rn, &m, NULL), 0);
+	assert_true(stun_is_response_to(&m, txid));
+	assert_int_equal(ntohs(from.sin_port), E.alt_port);
+	sa = (const struct sockaddr_in *)&m.response_origin;
+	assert_int_equal(ntohs(sa->sin_port), E.alt_port);
+	/* CHANGE-REQUEST port: the answer leaves from the other port. */
+	stun_new_txid(txid);
+	n = stun_build_request(pkt, sizeof(pkt), txid, STUN_CHANGE_PORT);
+	send_to(&c, 0, pkt, n);
+	rn = recv_from(&c, r, sizeof(r), &from);
+	assert_true(rn > 0);
+	assert_int_equal(stun_parse(r, (size_t)rn, &m, NULL), 0);
+	assert_int_equal(ntohs(from.sin_port), E.alt_port);
+	/* A bare 20-byte request: any answer is no larger than it. */
+	stun_new_txid(txid);
+	n = stun_build_request_pad(pkt, sizeof(pkt), txid, 0, 0);
+	send_to(&c, 0, pkt, n);
+	rn = recv_msg(&c, r, sizeof(r));
+	assert_true(rn <= (int)n);
+	client_close(&c);
+}
+
+/* Send p; every answer must be no larger than p. */
+static void
+check_small(struct client *c, const uint8_t *p, size_t n)
+{
+	uint8_t r[2048];
+	int rn;
+
+	send_to(c, 0, p, n);
+	while ((rn = recv_msg(c, r, sizeof(r))) >= 0)
+		assert_true((size_t)rn <= n);
+}
+
+static void
+test_no_amplification(void **state)
+{
+	struct client c = client_new();
+	struct rdv_hello h;
+	struct rdv_auth a;
+	uint8_t pkt[RDV_MAX_DGRAM + 64], kdev[RDV_SECRET_LEN];
+	int n;
+	uint64_t dropped;
+
+	(void)state;
+	/* A HELLO shorter than 96 bytes is dropped and counted. */
+	id_of(&h.id, "alice");
+	randombytes_buf(h.cnonce, sizeof(h.cnonce));
+	n = rdv_build_hello(pkt, sizeof(pkt), &h);
+	dropped = server_get_stats(E.srv)->drop_malformed;
+	send_to(&c, 0, pkt, RDV_HELLO_LEN - 1);
+	expect_nothing(&c);
+	assert_true(server_get_stats(E.srv)->drop_malformed == dropped + 1);
+	/* Every prefix of a HELLO, and of an AUTH. */
+	for (int k = 1; k <= n; k++)
+		check_small(&c, pkt, (size_t)k);
+	hello(&c, UID_ON, &a);
+	rdv_device_key(kdev, "not-the-secret-at-all-000000");
+	n = rdv_build_auth(pkt, sizeof(pkt), &a, kdev, sizeof(kdev));
+	for (int k = 1; k <= n; k++)
+		check_small(&c, pkt, (size_t)k);
+	/* Random datagrams, with and without a valid header. */
+	for (int iter = 0; iter < 3000; iter++) {
+		size_t len = 1 + randombytes_uniform(RDV_MAX_DGRAM);
+		randombytes_buf(pkt, len);
+		if (iter % 3 == 1 && len >= 2) {
+			pkt[0] = (uint8_t)(RDV_HELLO + randombytes_uniform(15));
+			pkt[1] = 1;
+		} else if (iter % 3 == 2 && len >= 20) {
+			pkt[0] = 0; /* STUN-looking */
+			pkt[1] = 1;
+			pkt[2] = (uint8_t)((len - 20) >> 8);
+			pkt[3] = (uint8_t)((len - 20) & 0xfc);
+			memcpy(pkt + 4, "\x21\x12\xa4\x42", 4);
+		}
+		check_small(&c, pkt, len);
+	}
+	client_close(&c);
+}
+
+static void
+test_rate_limit(void **state)
+{
+	struct server *main_srv = E.srv;
+	struct client c = client_new();
+	struct rdv_hello h;
+	uint8_t pkt[RDV_MAX_DGRAM], r[RDV_MAX_DGRAM];
+	uint64_t now;
+	int n, got = 0, errs = 0, rn;
+
+	(void)state;
+	/* A second server with rate_limit 3 (a burst of 6). */
+	server_free(E.srv);
+	E.srv = start_server(3);
+	id_of(&h.id, "alice");
+	randombytes_buf(h.cnonce, sizeof(h.cnonce));
+	n = rdv_build_hello(pkt, sizeof(pkt), &h);
+	now = now_ms();
+	for (int k = 0; k < 20; k++)
+		server_input(E.srv, 0, pkt, (size_t)n, (struct sockaddr *)&c.addr, sizeof(c.addr),
+			     NULL, now);
+	while ((rn = recv_msg(&c, r, sizeof(r))) >= 0) {
+		if (rn == RDV_CHALLENGE_LEN)
+			got++;
+		else if (rn == RDV_ERROR_LEN)
+			errs++;
+	}
+	assert_int_equal(got, 6);
+	assert_int_equal(errs, 1); /* one ERROR 5, then silence */
+	assert_true(server_get_stats(E.srv)->drop_rate == 14);
+	/* A second later, three more. */
+	for (int k = 0; k < 5; k++)
+		server_input(E.srv, 0, pkt, (size_t)n, (struct sockaddr *)&c.addr, sizeof(c.addr),
+			     NULL, now + 1000);
+	got = 0;
+	while ((rn = recv_msg(&c, r, sizeof(r))) >= 0)
+		got += rn == RDV_CHALLENGE_LEN;
+	assert_int_equal(got, 3);
+	server_free(E.srv);
+	(void)main_srv;
+	E.srv = start_server(100000);
+	client_close(&c);
+}
+
+static void
+test_tcp_banner(void **state)
+{
+	struct sockaddr_in a;
+	char buf[64];
+	size_t got = 0;
+	ssize_t n;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons(E.port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	pump();
+	while ((n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	assert_string_equal(buf, SRV_BANNER);
+	close(fd);
+}
+
+static void
+test_reload(void **state)
+{
+	struct client t = client_new(), i = client_new();
+	struct login LT, LI;
+	struct rdv_auth a;
+	struct rdv_conf c;
+	char err[256];
+	uint8_t r[RDV_MAX_DGRAM];
+	int rn;
+
+	(void)state;
+	LT = register_target(&t, UID_ON, SECRET);
+	(void)LT;
+	/* carol is added; alice and the target's presence stay. */
+	write_conf(1, 100000);
+	assert_int_equal(rdvconf_load(E.path, 1, &c, err, sizeof(err)), 0);
+	server_reload(E.srv, &c);
+	rdvconf_free(&c);
+	initiator_auth(&i, "carol", E.carol, UID_ON, &a, &LI);
+	rn = recv_msg(&i, r, sizeof(r));
+	assert_int_equal(rdv_msg_type(r, (size_t)rn), RDV_INTRO);
+	(void)recv_msg(&t, r, sizeof(r));
+	/* Reloaded again without carol: she is unknown now. */
+	write_conf(0, 100000);
+	assert_int_equal(rdvconf_load(E.path, 1, &c, err, sizeof(err)), 0);
+	server_reload(E.srv, &c);
+	rdvconf_free(&c);
+	initiator_auth(&i, "carol", E.carol, UID_ON, &a, &LI);
+	expect_error(&i, a.cnonce, RDV_ERR_UNKNOWN_ID);
+	initiator_auth(&i, "alice", E.alice, UID_ON, &a, &LI);
+	rn = recv_msg(&i, r, sizeof(r));
+	assert_int_equal(rdv_msg_type(r, (size_t)rn), RDV_INTRO);
+	client_close(&t);
+	client_close(&i);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_register_and_introduce),
+	    cmocka_unit_test(test_intro_repeats),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_replay_stale_cookie),
+	    cmocka_unit_test(test_keepalive_expiry),
+	    cmocka_unit_test(test_stun),
+	    cmocka_unit_test(test_no_amplification),
+	    cmocka_unit_test(test_rate_limit),
+	    cmocka_unit_test(test_tcp_banner),
+	    cmocka_unit_test(test_reload),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
