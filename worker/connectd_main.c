@@ -1,0 +1,103 @@
+/* connectd: one tunnel endpoint (initiator or target). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/exitcodes.h"
+#include "common/keys.h"
+#include "common/log.h"
+#include "common/prov.h"
+#include "common/util.h"
+#include "worker/cli.h"
+#include "worker/diag.h"
+#include "worker/status.h"
+#include "worker/worker.h"
+
+#ifndef P2PD_VERSION
+#define P2PD_VERSION "0"
+#endif
+
+static int
+do_hash(const struct cli *c)
+{
+	uint8_t h[AUTH_HASH_LEN];
+	char hex[2 * AUTH_HASH_LEN + 1];
+
+	if (c->hash_user[0] == '\0') {
+		fprintf(stderr, "connectd: --hash: the user name is empty\n");
+		return EXIT_USAGE;
+	}
+	if (auth_hash_derive(c->hash_user, c->hash_pass, h) == -1) {
+		fprintf(stderr, "connectd: --hash: out of memory deriving the hash\n");
+		return EXIT_UNKNOWN;
+	}
+	hex_encode(h, sizeof(h), hex);
+	printf("%s\n", hex);
+	wipe(h, sizeof(h));
+	return EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c;
+	struct prov p;
+	char err[512];
+	int rc;
+
+	log_init("connectd", LOG_LVL_INFO);
+	if (keys_init() == -1) {
+		fprintf(stderr, "connectd: cannot initialise libsodium\n");
+		return EXIT_UNKNOWN;
+	}
+	if (cli_parse(argc, argv, &c, err, sizeof(err)) == -1) {
+		fprintf(stderr, "connectd: %s\n", err);
+		fprintf(stderr, "usage: see connectd -h\n");
+		cli_free(&c);
+		return EXIT_USAGE;
+	}
+	if (c.verbose)
+		log_set_level(LOG_LVL_DEBUG);
+	status_enable(c.status_lines);
+	switch (c.action) {
+	case CLI_HELP:
+		cli_usage(stdout);
+		cli_free(&c);
+		return EXIT_OK;
+	case CLI_VERSION:
+		printf("connectd (p2pd) %s\n", P2PD_VERSION);
+		cli_free(&c);
+		return EXIT_OK;
+	case CLI_HASH:
+		rc = do_hash(&c);
+		cli_free(&c);
+		return rc;
+	case CLI_DIAG:
+		rc = diag_run(c.server);
+		cli_free(&c);
+		return rc;
+	default:
+		break;
+	}
+	memset(&p, 0, sizeof(p));
+	if (cli_provision(&c, &p, err, sizeof(err)) == -1) {
+		fprintf(stderr, "connectd: %s\n", err);
+		if (p.nerrors > 1)
+			fprintf(stderr, "connectd: (%u errors in all; p2pd -n lists every one)\n",
+				p.nerrors);
+		status_exit(EXIT_CONFIG, "invalid provisioning");
+		prov_wipe(&p);
+		cli_free(&c);
+		return EXIT_CONFIG;
+	}
+	if (c.action == CLI_CHECK) {
+		prov_print(stdout, &p);
+		prov_wipe(&p);
+		cli_free(&c);
+		return EXIT_OK;
+	}
+	rc = worker_run(&c, &p);
+	prov_wipe(&p);
+	cli_free(&c);
+	return rc;
+}

@@ -1,0 +1,359 @@
+#include "worker/rdvclient.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/keys.h"
+#include "common/log.h"
+
+#define RETRY_MS      1000u
+#define RETRY_MAX_MS  30000u
+#define INI_MAX_TRIES 10u
+#define KA_MISSES     3u
+
+static void
+send_pkt(struct rdvc *c, uint64_t now)
+{
+	uint64_t delay = RETRY_MS;
+
+	c->ops->send(c->ctx, c->pkt, c->pktlen);
+	c->tries++;
+	/* A target keeps trying forever, backing off; an initiator gives up. */
+	if (c->id.role == RDV_ROLE_TARGET && c->tries > 3) {
+		unsigned shift = c->tries - 3 < 5 ? c->tries - 3 : 5;
+		delay = (uint64_t)RETRY_MS << shift;
+		if (delay > RETRY_MAX_MS)
+			delay = RETRY_MAX_MS;
+	}
+	c->next_ms = now + delay;
+}
+
+static void
+send_hello(struct rdvc *c, uint64_t now)
+{
+	struct rdv_hello h;
+	int n;
+
+	randombytes_buf(c->cnonce, sizeof(c->cnonce));
+	h.id = c->id;
+	memcpy(h.cnonce, c->cnonce, sizeof(h.cnonce));
+	n = rdv_build_hello(c->pkt, sizeof(c->pkt), &h);
+	if (n < 0)
+		return; /* cannot happen: the id was checked at init */
+	c->pktlen = (size_t)n;
+	c->state = RDVC_HELLO;
+	send_pkt(c, now);
+}
+
+static void
+send_auth(struct rdvc *c, uint64_t now)
+{
+	struct rdv_auth a;
+	int n;
+
+	memset(&a, 0, sizeof(a));
+	a.id = c->id;
+	memcpy(a.cnonce, c->cnonce, sizeof(a.cnonce));
+	a.ts = c->ch.ts;
+	memcpy(a.snonce, c->ch.snonce, sizeof(a.snonce));
+	a.uid = c->want;
+	a.mode = c->mode;
+	a.cands = c->cands;
+	n = rdv_build_auth(c->pkt, sizeof(c->pkt), &a, c->kclient, c->klen);
+	if (n < 0) {
+		log_warnx("cannot build AUTH (candidate list too long?)");
+		return;
+	}
+	rdv_login_key(c->klogin, c->kclient, c->klen, c->cnonce, c->ch.snonce);
+	c->pktlen = (size_t)n;
+	c->state = RDVC_AUTH;
+	send_pkt(c, now);
+}
+
+static void
+send_keepalive(struct rdvc *c, uint64_t now)
+{
+	struct rdv_keepalive k;
+	int n;
+
+	memcpy(k.login_id, c->login_id, sizeof(k.login_id));
+	k.seq = ++c->ka_seq;
+	k.cands = c->cands;
+	n = rdv_build_keepalive(c->pkt, sizeof(c->pkt), &k, c->klogin);
+	if (n < 0)
+		return;
+	c->ops->send(c->ctx, c->pkt, (size_t)n);
+	c->next_ms = now + (uint64_t)c->keepalive_s * 1000u;
+}
+
+static void
+fail(struct rdvc *c, int code, const char *msg)
+{
+	c->state = RDVC_FAILED;
+	c->next_ms = UINT64_MAX;
+	c->ops->failed(c->ctx, code, msg);
+}
+
+static void
+common_init(struct rdvc *c, const struct rdvc_ops *ops, void *ctx)
+{
+	memset(c, 0, sizeof(*c));
+	c->ops = ops;
+	c->ctx = ctx;
+	c->state = RDVC_IDLE;
+	c->next_ms = UINT64_MAX;
+	c->keepalive_s = 15;
+}
+
+void
+rdvc_init_target(struct rdvc *c, const struct rdvc_ops *ops, void *ctx, const p2p_uid *uid,
+		 const uint8_t kdev[RDV_SECRET_LEN])
+{
+	common_init(c, ops, ctx);
+	rdv_id_target(&c->id, uid);
+	memcpy(c->kclient, kdev, RDV_SECRET_LEN);
+	c->klen = RDV_SECRET_LEN;
+}
+
+int
+rdvc_init_initiator(struct rdvc *c, const struct rdvc_ops *ops, void *ctx, const char *user,
+		    const uint8_t auth_hash[20], const p2p_uid *want, int mode, const char **why)
+{
+	common_init(c, ops, ctx);
+	if (rdv_id_initiator(&c->id, user, why) == -1)
+		return -1;
+	memcpy(c->kclient, auth_hash, 20);
+	c->klen = 20;
+	c->want = *want;
+	c->mode = (uint8_t)mode;
+	c->max_tries = INI_MAX_TRIES;
+	return 0;
+}
+
+void
+rdvc_set_cands(struct rdvc *c, const struct rdv_cands *cands)
+{
+	c->cands = *cands;
+}
+
+void
+rdvc_set_keepalive_cap(struct rdvc *c, unsigned cap)
+{
+	c->keepalive_cap = (uint16_t)(cap > 3600 ? 3600 : cap);
+}
+
+void
+rdvc_start(struct rdvc *c, uint64_t now)
+{
+	c->tries = 0;
+	c->have_login = 0;
+	send_hello(c, now);
+}
+
+static void
+on_challenge(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
+{
+	struct rdv_challenge ch;
+	const char *why = NULL;
+
+	if (c->state != RDVC_HELLO)
+		return;
+	if (rdv_parse_challenge(p, n, &ch, &why) == -1) {
+		log_debug("dropped CHALLENGE: %s", why ? why : "malformed");
+		return;
+	}
+	if (sodium_memcmp(ch.cnonce, c->cnonce, RDV_NONCE_LEN) != 0)
+		return; /* an old or foreign challenge */
+	c->ch = ch;
+	c->last_heard_ms = now;
+	send_auth(c, now);
+}
+
+static void
+on_auth_ok(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
+{
+	struct rdv_auth_ok ok;
+	const char *why = NULL;
+
+	if (c->state != RDVC_AUTH || c->id.role != RDV_ROLE_TARGET)
+		return;
+	if (rdv_parse_auth_ok(p, n, &ok, c->klogin, &why) == -1) {
+		log_debug("dropped AUTH_OK: %s", why ? why : "malformed");
+		return;
+	}
+	if (sodium_memcmp(ok.cnonce, c->cnonce, RDV_NONCE_LEN) != 0)
+		return;
+	memcpy(c->login_id, ok.login_id, sizeof(c->login_id));
+	c->have_login = 1;
+	c->keepalive_s = ok.keepalive >= 1 ? ok.keepalive : 15;
+	if (c->keepalive_cap > 0 && c->keepalive_cap < c->keepalive_s)
+		c->keepalive_s = c->keepalive_cap;
+	c->observed = ok.observed;
+	c->state = RDVC_LOGGED_IN;
+	c->tries = 0;
+	c->last_heard_ms = now;
+	c->ka_seq = 0;
+	c->logins++;
+	c->next_ms = now + (uint64_t)c->keepalive_s * 1000u;
+	c->ops->registered(c->ctx, &c->observed);
+}
+
+static void
+on_ka_ack(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
+{
+	struct rdv_ka_ack k;
+	const char *why = NULL;
+
+	if (c->state != RDVC_LOGGED_IN || !c->have_login)
+		return;
+	if (rdv_parse_ka_ack(p, n, &k, c->klogin, &why) == -1 ||
+	    memcmp(k.login_id, c->login_id, sizeof(k.login_id)) != 0)
+		return;
+	c->last_heard_ms = now;
+	c->observed = k.observed;
+}
+
+static void
+on_intro(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
+{
+	struct rdv_intro in;
+	struct rdv_intro_ack ack;
+	const char *why = NULL;
+	uint8_t out[RDV_MAX_DGRAM];
+	int len;
+
+	if (c->state != RDVC_AUTH && c->state != RDVC_LOGGED_IN)
+		return;
+	if (rdv_open_intro(p, n, &in, c->klogin, &why) == -1) {
+		log_debug("dropped INTRO: %s", why ? why : "does not open");
+		return;
+	}
+	if (c->id.role == RDV_ROLE_INITIATOR) {
+		memcpy(c->login_id, in.login_id, sizeof(c->login_id));
+		c->have_login = 1;
+	} else if (!c->have_login || memcmp(in.login_id, c->login_id, sizeof(c->login_id)) != 0) {
+		sodium_memzero(&in, sizeof(in));
+		return;
+	}
+	c->last_heard_ms = now;
+	memcpy(ack.login_id, in.login_id, sizeof(ack.login_id));
+	memcpy(ack.session_id, in.session_id, sizeof(ack.session_id));
+	len = rdv_build_intro_ack(out, sizeof(out), &ack, c->klogin);
+	if (len > 0)
+		c->ops->send(c->ctx, out, (size_t)len);
+	if (c->have_session && memcmp(c->last_session, in.session_id, RDV_SESSION_ID_LEN) == 0) {
+		sodium_memzero(&in, sizeof(in));
+		return; /* a repeat: acknowledged again, not handed up twice */
+	}
+	memcpy(c->last_session, in.session_id, RDV_SESSION_ID_LEN);
+	c->have_session = 1;
+	if (c->id.role == RDV_ROLE_INITIATOR) {
+		c->state = RDVC_LOGGED_IN;
+		c->next_ms = UINT64_MAX;
+	}
+	c->ops->intro(c->ctx, &in);
+	sodium_memzero(&in, sizeof(in));
+}
+
+static void
+on_error(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
+{
+	struct rdv_error e;
+	uint8_t ref[RDV_NONCE_LEN];
+	char msg[128];
+
+	if (rdv_parse_error(p, n, &e, NULL) == -1)
+		return;
+	if (e.code == RDV_ERR_NO_LOGIN) {
+		if (c->state != RDVC_LOGGED_IN || !c->have_login)
+			return;
+		rdv_error_ref_login(ref, c->login_id);
+		if (memcmp(ref, e.ref, sizeof(ref)) != 0)
+			return;
+		log_info("the rendezvous server forgot this login (restarted?); logging in again");
+		rdvc_start(c, now);
+		return;
+	}
+	if ((c->state != RDVC_HELLO && c->state != RDVC_AUTH) ||
+	    memcmp(e.ref, c->cnonce, RDV_NONCE_LEN) != 0)
+		return;
+	if (e.code == RDV_ERR_RATE) {
+		c->next_ms = now + RETRY_MAX_MS / 6;
+		return; /* try again later, from HELLO */
+	}
+	snprintf(msg, sizeof(msg), "%s", rdv_error_str(e.code));
+	fail(c, e.code, msg);
+}
+
+void
+rdvc_input(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
+{
+	switch (rdv_msg_type(p, n)) {
+	case RDV_CHALLENGE:
+		on_challenge(c, p, n, now);
+		break;
+	case RDV_AUTH_OK:
+		on_auth_ok(c, p, n, now);
+		break;
+	case RDV_KA_ACK:
+		on_ka_ack(c, p, n, now);
+		break;
+	case RDV_INTRO:
+		on_intro(c, p, n, now);
+		break;
+	case RDV_ERROR:
+		on_error(c, p, n, now);
+		break;
+	default:
+		break; /* not for a client: dropped */
+	}
+}
+
+uint64_t
+rdvc_next_timeout(const struct rdvc *c)
+{
+	return c->next_ms;
+}
+
+void
+rdvc_on_timer(struct rdvc *c, uint64_t now)
+{
+	if (now < c->next_ms)
+		return;
+	switch (c->state) {
+	case RDVC_HELLO:
+	case RDVC_AUTH:
+		if (c->max_tries && c->tries >= c->max_tries) {
+			fail(c, 0, "no answer from the rendezvous server");
+			return;
+		}
+		/* A lost CHALLENGE, AUTH_OK or INTRO: start over with a fresh nonce
+		 * (an AUTH sent twice would be refused as a replay). */
+		send_hello(c, now);
+		break;
+	case RDVC_LOGGED_IN:
+		if (c->id.role != RDV_ROLE_TARGET) {
+			c->next_ms = UINT64_MAX;
+			return;
+		}
+		if (now - c->last_heard_ms > (uint64_t)KA_MISSES * c->keepalive_s * 1000u) {
+			log_info("no answer from the rendezvous server for %u s; logging in again",
+				 KA_MISSES * c->keepalive_s);
+			rdvc_start(c, now);
+			return;
+		}
+		send_keepalive(c, now);
+		break;
+	default:
+		c->next_ms = UINT64_MAX;
+		break;
+	}
+}
+
+void
+rdvc_wipe(struct rdvc *c)
+{
+	sodium_memzero(c->kclient, sizeof(c->kclient));
+	sodium_memzero(c->klogin, sizeof(c->klogin));
+}

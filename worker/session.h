@@ -1,0 +1,87 @@
+/* session: one peer session, from introduction to close (docs/PROTOCOL.md
+ * sections 4 and 5): punching to the peer's candidates, the handshake, data
+ * packets in the chosen mode, keep-alives and the dead interval, and the
+ * stream multiplexer that carries the TCP connections. */
+#ifndef P2PD_SESSION_H
+#define P2PD_SESSION_H
+
+#include <ev.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "common/rdvwire.h"
+#include "worker/datapkt.h"
+#include "worker/handshake.h"
+#include "worker/mux.h"
+
+struct worker;
+struct bridge;
+
+enum session_state {
+	SESS_PUNCHING, /* sending PUNCH (and HS_INIT) to every candidate */
+	SESS_CONFIRM,  /* target: HS_RESP sent, waiting for HS_CONFIRM or data */
+	SESS_UP,       /* keys agreed both ways: streams flow */
+	SESS_CLOSED,
+};
+
+struct session_stats {
+	uint64_t tx_bytes, rx_bytes; /* stream payload */
+	uint64_t tx_pkts, rx_pkts;   /* data packets */
+	uint64_t dropped;	     /* data packets that failed a check */
+	uint64_t rtt_ms;	     /* latest PING round trip */
+};
+
+struct session {
+	struct worker *w;
+	int initiator;
+	enum session_state state;
+	uint8_t S[RDV_SECRET_LEN];
+	uint8_t session_id[RDV_SESSION_ID_LEN];
+	uint64_t sid64;
+	char peer_name[RDV_ID_STRLEN];
+	int mode;
+	uint32_t my_index, peer_index;
+	struct rdv_cands cands;	       /* the peer's, from INTRO */
+	struct sockaddr_storage extra; /* a peer-reflexive address seen */
+	int have_extra;
+	struct sockaddr_storage path; /* where data goes once up */
+	socklen_t pathlen;
+	struct hs_ini hi;
+	struct hs_tgt ht;
+	uint8_t hs_pkt[256]; /* HS_INIT (initiator) or HS_RESP (target) */
+	size_t hs_len;
+	uint8_t confirm_pkt[64]; /* initiator: HS_CONFIRM, resent on a repeated HS_RESP */
+	size_t confirm_len;
+	struct dp_dir tx, rx;
+	struct mux *mux;
+	struct bridge *bridge; /* the TCP side of this session's streams */
+	ev_timer punch_t;      /* 100 ms while punching */
+	ev_timer mux_t;	       /* the multiplexer's next deadline */
+	ev_timer live_t;       /* keep-alive and dead interval, 1 s */
+	uint64_t start_ms, up_ms, last_rx_ms, last_tx_ms;
+	struct session_stats st;
+};
+
+/* A new session from an introduction (S is copied). NULL if out of memory. */
+struct session *session_new(struct worker *w, const struct rdv_intro *in, int initiator, int mode);
+void session_free(struct session *s);
+
+/* A handshake datagram (0x90..0x94) whose session this is. */
+void session_on_handshake(struct session *s, const uint8_t *p, size_t n,
+			  const struct sockaddr *from, socklen_t fromlen);
+/* A data datagram (0xa0) addressed to this session's index. */
+void session_on_data(struct session *s, const uint8_t *p, size_t n, const struct sockaddr *from,
+		     socklen_t fromlen);
+/* Flush pending stream acknowledgements and re-arm the multiplexer's timer
+ * (called once per event-loop iteration). */
+void session_flush(struct session *s);
+/* Tell the peer we are closing (best effort) and stop. */
+void session_close(struct session *s, int reason);
+
+/* 1 if this session owns handshake datagram p (by session id or index). */
+int session_matches_handshake(const struct session *s, const uint8_t *p, size_t n);
+
+/* Close reasons carried in CLOSE (session control channel). */
+enum { CLOSE_NORMAL = 0, CLOSE_SHUTDOWN = 1, CLOSE_ERROR = 2 };
+
+#endif

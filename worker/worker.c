@@ -1,0 +1,616 @@
+#include "worker/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/exitcodes.h"
+#include "common/log.h"
+#include "common/stun.h"
+#include "common/util.h"
+#include "worker/cand.h"
+#include "worker/proxy.h"
+#include "worker/session.h"
+#include "worker/status.h"
+
+#define RECV_BATCH 64
+
+void
+worker_exit(struct worker *w, int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (w->exiting)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	w->exiting = 1;
+	w->exit_code = code;
+	if (code == EXIT_OK || code == EXIT_SIGNAL)
+		log_info("exiting (%d): %s", code, msg);
+	else
+		log_error("exiting (%d): %s", code, msg);
+	status_exit(code, msg);
+	ev_break(w->loop, EVBREAK_ALL);
+}
+
+void
+worker_send(struct worker *w, const struct sockaddr *to, socklen_t tolen, const uint8_t *p,
+	    size_t n)
+{
+	if (sendto(w->udp, p, n, 0, to, tolen) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
+			char a[SOCKADDR_STRLEN];
+			log_debug("sendto %s: %s", fmt_sockaddr(to, a, sizeof(a)), strerror(errno));
+		}
+		return;
+	}
+	w->st.tx_dgrams++;
+}
+
+void
+worker_traffic(struct worker *w, uint64_t tx, uint64_t rx)
+{
+	w->tp_tx += tx;
+	w->tp_rx += rx;
+	w->last_traffic_ms = now_ms();
+}
+
+/* ---- rendezvous client callbacks ---- */
+
+static void
+rdv_send(void *ctx, const uint8_t *p, size_t n)
+{
+	struct worker *w = ctx;
+
+	worker_send(w, (struct sockaddr *)&w->srv, w->srvlen, p, n);
+}
+
+static void
+rdv_registered(void *ctx, const struct rdv_addr *observed)
+{
+	struct worker *w = ctx;
+	char a[SOCKADDR_STRLEN];
+	char u[UID_STRLEN];
+
+	log_info("registered %s with %s as %s", uid_format(&w->cfg->uid, u), w->srvname,
+		 rdv_addr_format(observed, a, sizeof(a)));
+	status_state("registered");
+}
+
+static int
+session_slot(struct worker *w)
+{
+	for (int i = 0; i < WORKER_MAX_SESSIONS; i++)
+		if (w->sess[i] == NULL)
+			return i;
+	return -1;
+}
+
+static void
+rdv_intro(void *ctx, const struct rdv_intro *in)
+{
+	struct worker *w = ctx;
+	struct session *s;
+	char name[RDV_ID_STRLEN];
+	int slot = session_slot(w);
+
+	rdv_id_format(&in->peer, name, sizeof(name));
+	if (w->initiator) {
+		if (w->sess[0] != NULL)
+			return; /* one session per initiator */
+		slot = 0;
+	} else if (slot < 0) {
+		log_warnx("introduction from %s refused: %d sessions already", name,
+			  WORKER_MAX_SESSIONS);
+		return;
+	}
+	s = session_new(w, in, w->initiator, w->initiator ? w->cfg->encryption : in->mode);
+	if (s == NULL) {
+		log_warnx("introduction from %s: out of memory", name);
+		if (w->initiator)
+			worker_exit(w, EXIT_SESSION, "out of memory creating the session");
+		return;
+	}
+	w->sess[slot] = s;
+	log_info("introduced to %s (%u candidate%s); punching", name, in->cands.n,
+		 in->cands.n == 1 ? "" : "s");
+	status_state("punching");
+}
+
+static void
+rdv_failed(void *ctx, int code, const char *msg)
+{
+	struct worker *w = ctx;
+	int exit_code;
+
+	switch (code) {
+	case RDV_ERR_UNKNOWN_ID:
+		exit_code = EXIT_BAD_USER;
+		break;
+	case RDV_ERR_BAD_AUTH:
+	case RDV_ERR_NOT_ALLOWED:
+		exit_code = EXIT_AUTH;
+		break;
+	case RDV_ERR_OFFLINE:
+		exit_code = EXIT_TARGET_TIMEOUT;
+		break;
+	default:
+		exit_code = EXIT_SESSION;
+		break;
+	}
+	if (code == 0)
+		worker_exit(w, exit_code, "%s %s", msg, w->srvname);
+	else
+		worker_exit(w, exit_code, "rendezvous server %s refused: %s", w->srvname, msg);
+}
+
+static const struct rdvc_ops rdv_ops = {
+    .send = rdv_send,
+    .registered = rdv_registered,
+    .intro = rdv_intro,
+    .failed = rdv_failed,
+};
+
+/* ---- sessions ---- */
+
+void
+worker_session_up(struct worker *w, struct session *s)
+{
+	char a[SOCKADDR_STRLEN];
+	unsigned ms = (unsigned)(s->up_ms - s->start_ms);
+
+	fmt_sockaddr((struct sockaddr *)&s->path, a, sizeof(a));
+	log_info("tunnel up with %s: path direct, peer %s, mode %d, handshake %u ms", s->peer_name,
+		 a, s->mode, ms);
+	if (s->mode == 0 || s->mode == 1)
+		log_warnx("encryption mode %d is weak (%s); use 2 or 3", s->mode,
+			  s->mode == 0 ? "no encryption" : "RC4");
+	status_connected();
+	status_path("direct", a, ms);
+	if (w->initiator) {
+		listener_enable(w->lsn, s->bridge);
+		printf("Proxy started.\n");
+		fflush(stdout);
+	}
+}
+
+void
+worker_session_gone(struct worker *w, struct session *s, int code, const char *why)
+{
+	for (int i = 0; i < WORKER_MAX_SESSIONS; i++)
+		if (w->sess[i] == s)
+			w->sess[i] = NULL;
+	if (w->initiator) {
+		listener_disable(w->lsn);
+		session_free(s);
+		worker_exit(w, code, "%s", why);
+		return;
+	}
+	log_info("session with %s ended: %s", s->peer_name, why);
+	session_free(s);
+}
+
+/* ---- the UDP socket ---- */
+
+static struct session *
+find_by_index(struct worker *w, uint32_t idx)
+{
+	for (int i = 0; i < WORKER_MAX_SESSIONS; i++)
+		if (w->sess[i] != NULL && w->sess[i]->my_index == idx)
+			return w->sess[i];
+	return NULL;
+}
+
+static struct session *
+find_for_handshake(struct worker *w, const uint8_t *p, size_t n)
+{
+	for (int i = 0; i < WORKER_MAX_SESSIONS; i++)
+		if (w->sess[i] != NULL && session_matches_handshake(w->sess[i], p, n))
+			return w->sess[i];
+	return NULL;
+}
+
+static void
+dispatch(struct worker *w, const uint8_t *p, size_t n, const struct sockaddr *from,
+	 socklen_t fromlen)
+{
+	uint32_t idx;
+	struct session *s;
+
+	if (n < 2) {
+		w->st.dropped_short++;
+		return;
+	}
+	if (p[0] == 0xa0) {
+		if (dp_peek_index(p, n, &idx) == 0 && (s = find_by_index(w, idx)) != NULL)
+			session_on_data(s, p, n, from, fromlen);
+		else
+			w->st.dropped_unknown++;
+		return;
+	}
+	if (p[0] >= 0x90 && p[0] <= 0x9f) {
+		if ((s = find_for_handshake(w, p, n)) != NULL)
+			session_on_handshake(s, p, n, from, fromlen);
+		else
+			w->st.dropped_unknown++;
+		return;
+	}
+	if (p[0] >= 0x81 && p[0] <= 0x8f && sockaddr_equal(from, (struct sockaddr *)&w->srv)) {
+		rdvc_input(&w->rc, p, n, now_ms());
+		return;
+	}
+	w->st.dropped_unknown++;
+}
+
+static void
+udp_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct worker *w = io->data;
+	uint8_t buf[DP_MAX_DATAGRAM];
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	for (int i = 0; i < RECV_BATCH && !w->exiting; i++) {
+		fromlen = sizeof(from);
+		n = recvfrom(w->udp, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_debug("recvfrom: %s", strerror(errno));
+			return;
+		}
+		w->st.rx_dgrams++;
+		dispatch(w, buf, (size_t)n, (struct sockaddr *)&from, fromlen);
+	}
+}
+
+static void
+rdv_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+
+	(void)loop;
+	(void)revents;
+	rdvc_on_timer(&w->rc, now_ms());
+}
+
+/* Before the loop blocks: flush acknowledgements, re-arm timers. */
+static void
+prepare_cb(struct ev_loop *loop, ev_prepare *pr, int revents)
+{
+	struct worker *w = pr->data;
+	uint64_t next, now = now_ms();
+
+	(void)revents;
+	for (int i = 0; i < WORKER_MAX_SESSIONS; i++)
+		if (w->sess[i] != NULL)
+			session_flush(w->sess[i]);
+	next = rdvc_next_timeout(&w->rc);
+	ev_timer_stop(loop, &w->rdv_t);
+	if (next != UINT64_MAX) {
+		ev_timer_set(&w->rdv_t, next > now ? (double)(next - now) / 1000.0 : 0.0, 0.0);
+		ev_timer_start(loop, &w->rdv_t);
+	}
+}
+
+static void
+tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+	const struct prov *p = w->cfg;
+	uint64_t now = now_ms();
+
+	(void)loop;
+	(void)revents;
+	if (w->initiator && p->lifetime > 0 &&
+	    now - w->start_ms >= (uint64_t)p->lifetime * 60000u) {
+		worker_exit(w, EXIT_LIFETIME, "lifetime of %u minute%s expired", p->lifetime,
+			    p->lifetime == 1 ? "" : "s");
+		return;
+	}
+	if (w->initiator && p->idle_limit > 0 &&
+	    now - w->last_traffic_ms >= (uint64_t)p->idle_limit * 1000u) {
+		worker_exit(w, EXIT_LIFETIME, "idle limit of %u s reached with no traffic",
+			    p->idle_limit);
+		return;
+	}
+	if (now - w->tp_last_ms >= 10000) {
+		uint64_t secs = (now - w->tp_last_ms) / 1000;
+		int up = 0;
+		for (int i = 0; i < WORKER_MAX_SESSIONS; i++)
+			if (w->sess[i] != NULL && w->sess[i]->state == SESS_UP)
+				up = 1;
+		if (up)
+			status_throughput(w->tp_tx / secs, w->tp_rx / secs);
+		w->tp_tx = w->tp_rx = 0;
+		w->tp_last_ms = now;
+	}
+}
+
+static void
+signal_cb(struct ev_loop *loop, ev_signal *sig, int revents)
+{
+	struct worker *w = sig->data;
+
+	(void)loop;
+	(void)revents;
+	if (sig->signum == SIGPIPE)
+		return;
+	worker_exit(w, EXIT_SIGNAL, "ended by signal %d (%s)", sig->signum,
+		    sig->signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+/* ---- set-up ---- */
+
+static int
+resolve_server(struct worker *w)
+{
+	const struct prov *p = w->cfg;
+	const char *spec = w->cli->server;
+	char host[PROV_HOST_MAX], portstr[8];
+	uint16_t port;
+	const char *why;
+	struct addrinfo hints, *res;
+	int rc;
+
+	if (spec == NULL && p->server_host[0] != '\0') {
+		str_lcpy(host, p->server_host, sizeof(host));
+		port = p->server_port;
+	} else {
+		if (spec == NULL)
+			spec = getenv("P2P_SERVER");
+		if (spec == NULL || *spec == '\0')
+			spec = "localhost:5959";
+		if (parse_hostport(spec, host, sizeof(host), &port, 5959, &why) == -1) {
+			log_error("rendezvous server '%s': %s (expected host[:port])", spec, why);
+			return -1;
+		}
+	}
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_DGRAM;
+	rc = getaddrinfo(host, portstr, &hints, &res);
+	if (rc != 0) {
+		log_error("cannot resolve rendezvous server %s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	memcpy(&w->srv, res->ai_addr, res->ai_addrlen);
+	w->srvlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	snprintf(w->srvname, sizeof(w->srvname), "%s:%u", host, port);
+	return 0;
+}
+
+static int
+open_udp(struct worker *w)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int bufsz = 4 << 20;
+
+	w->udp = socket_nb(AF_INET, SOCK_DGRAM);
+	if (w->udp == -1) {
+		log_error("cannot create a UDP socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(w->udp, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	setsockopt(w->udp, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	if (bind(w->udp, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(w->udp, (struct sockaddr *)&sin, &len) == -1) {
+		log_error("cannot bind a UDP socket on 0.0.0.0: %s", strerror(errno));
+		return -1;
+	}
+	w->udp_port = ntohs(sin.sin_port);
+	return 0;
+}
+
+static void
+set_candidates(struct worker *w)
+{
+	struct sockaddr_storage ss[RDV_MAX_CANDS];
+	struct rdv_cands c;
+	struct rdv_addr a;
+	size_t n = cand_gather((struct sockaddr *)&w->srv, w->udp_port, ss, RDV_MAX_CANDS);
+
+	rdv_cands_clear(&c);
+	for (size_t i = 0; i < n; i++)
+		if (rdv_addr_from_sockaddr(&a, (struct sockaddr *)&ss[i]) == 0)
+			rdv_cands_add(&c, &a);
+	rdvc_set_cands(&w->rc, &c);
+}
+
+static int
+write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		log_error("cannot write pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	if (fclose(f) != 0) {
+		log_error("cannot write pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+daemonize(const char *pidfile)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid == -1) {
+		log_error("cannot fork into the background: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	log_to_syslog(1);
+	if (pidfile != NULL && write_pidfile(pidfile) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+start_client(struct worker *w)
+{
+	const struct prov *p = w->cfg;
+	const char *why = NULL;
+
+	if (w->initiator) {
+		uint8_t h[AUTH_HASH_LEN];
+		if (p->has_auth_hash)
+			memcpy(h, p->auth_hash, sizeof(h));
+		else if (auth_hash_derive(p->user_id, p->auth_pass, h) == -1) {
+			log_error("cannot derive the auth_hash (out of memory)");
+			return EXIT_UNKNOWN;
+		}
+		if (rdvc_init_initiator(&w->rc, &rdv_ops, w, p->user_id, h, &p->remote_address,
+					p->encryption, &why) == -1) {
+			sodium_memzero(h, sizeof(h));
+			log_error("%s: user_id '%s': %s", p->source, p->user_id, why);
+			return EXIT_CONFIG;
+		}
+		sodium_memzero(h, sizeof(h));
+	} else {
+		uint8_t kdev[RDV_SECRET_LEN];
+		rdv_device_key(kdev, p->secret);
+		rdvc_init_target(&w->rc, &rdv_ops, w, &p->uid, kdev);
+		sodium_memzero(kdev, sizeof(kdev));
+	}
+	return 0;
+}
+
+static void
+worker_cleanup(struct worker *w)
+{
+	for (int i = 0; i < WORKER_MAX_SESSIONS; i++) {
+		if (w->sess[i] != NULL) {
+			session_close(w->sess[i], CLOSE_SHUTDOWN);
+			session_free(w->sess[i]);
+			w->sess[i] = NULL;
+		}
+	}
+	if (w->lsn != NULL)
+		listener_free(w->lsn);
+	rdvc_wipe(&w->rc);
+	if (w->udp >= 0)
+		close(w->udp);
+}
+
+int
+worker_run(const struct cli *c, const struct prov *p)
+{
+	struct worker w;
+	char u[UID_STRLEN];
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	w.udp = -1;
+	w.cli = c;
+	w.cfg = p;
+	w.initiator = p->mode == PROV_INITIATOR;
+	w.exit_code = EXIT_UNKNOWN;
+	log_set_prefix(uid_format(w.initiator ? &p->remote_address : &p->uid, u));
+	if (w.initiator && p->autoconnect == 0 && getenv("P2PD_SUPERVISED") == NULL) {
+		status_exit(EXIT_DISABLED, "autoconnect 0: nothing to do");
+		log_info("%s: autoconnect 0: not connecting (start it with p2pctl start)",
+			 p->source);
+		return EXIT_DISABLED;
+	}
+	if (resolve_server(&w) == -1) {
+		status_exit(EXIT_SESSION, "cannot resolve the rendezvous server");
+		return EXIT_SESSION;
+	}
+	if (open_udp(&w) == -1) {
+		status_exit(EXIT_BIND_UDP, "cannot bind UDP");
+		worker_cleanup(&w);
+		return EXIT_BIND_UDP;
+	}
+	if (w.initiator) {
+		char err[256];
+		w.lsn = listener_open(p, err, sizeof(err));
+		if (w.lsn == NULL) {
+			log_error("%s", err);
+			status_exit(EXIT_BIND_PROXY, err);
+			worker_cleanup(&w);
+			return EXIT_BIND_PROXY;
+		}
+		printf("Starting Proxy on port %u on index 1.\n", p->proxy_local_port);
+		fflush(stdout);
+	}
+	if ((rc = start_client(&w)) != 0) {
+		status_exit(rc, "cannot start");
+		worker_cleanup(&w);
+		return rc;
+	}
+	if (c->daemonize && daemonize(c->pidfile) == -1) {
+		worker_cleanup(&w);
+		return EXIT_UNKNOWN;
+	}
+
+	w.loop = ev_default_loop(EVFLAG_AUTO);
+	if (w.lsn != NULL)
+		listener_attach(w.lsn, w.loop, &w);
+	ev_io_init(&w.udp_w, udp_cb, w.udp, EV_READ);
+	w.udp_w.data = &w;
+	ev_io_start(w.loop, &w.udp_w);
+	ev_init(&w.rdv_t, rdv_timer_cb);
+	w.rdv_t.data = &w;
+	ev_prepare_init(&w.prep, prepare_cb);
+	w.prep.data = &w;
+	ev_prepare_start(w.loop, &w.prep);
+	ev_timer_init(&w.tick_t, tick_cb, 1.0, 1.0);
+	w.tick_t.data = &w;
+	ev_timer_start(w.loop, &w.tick_t);
+	ev_signal_init(&w.sig_int, signal_cb, SIGINT);
+	ev_signal_init(&w.sig_term, signal_cb, SIGTERM);
+	ev_signal_init(&w.sig_pipe, signal_cb, SIGPIPE);
+	w.sig_int.data = w.sig_term.data = w.sig_pipe.data = &w;
+	ev_signal_start(w.loop, &w.sig_int);
+	ev_signal_start(w.loop, &w.sig_term);
+	ev_signal_start(w.loop, &w.sig_pipe);
+
+	w.start_ms = w.last_traffic_ms = w.tp_last_ms = now_ms();
+	set_candidates(&w);
+	rdvc_set_keepalive_cap(&w.rc, p->keepalive);
+	log_info("%s mode, rendezvous server %s, UDP port %u", w.initiator ? "initiator" : "target",
+		 w.srvname, w.udp_port);
+	status_state(w.initiator ? "connecting" : "registering");
+	rdvc_start(&w.rc, w.start_ms);
+
+	ev_run(w.loop, 0);
+
+	worker_cleanup(&w);
+	ev_loop_destroy(w.loop);
+	return w.exit_code;
+}

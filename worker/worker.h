@@ -1,0 +1,73 @@
+/* worker: the connectd process at run time. One UDP socket carries the
+ * rendezvous exchange and every peer session; an initiator has one session
+ * and a local TCP listener, a target one session per introduced initiator.
+ *
+ * Modules: rdvclient (server login), session (handshake, data packets,
+ * keep-alive, the stream multiplexer), proxy (TCP connections <-> streams). */
+#ifndef P2PD_WORKER_H
+#define P2PD_WORKER_H
+
+#include <ev.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "common/prov.h"
+#include "worker/cli.h"
+#include "worker/rdvclient.h"
+
+#define WORKER_MAX_SESSIONS 64
+
+struct session;
+struct listener;
+
+struct worker_stats {
+	uint64_t rx_dgrams, tx_dgrams;
+	uint64_t dropped_unknown; /* no session or type for it */
+	uint64_t dropped_short;
+};
+
+struct worker {
+	struct ev_loop *loop;
+	const struct cli *cli;
+	const struct prov *cfg;
+	int initiator;
+	int udp;
+	uint16_t udp_port;
+	struct sockaddr_storage srv;
+	socklen_t srvlen;
+	char srvname[300];
+	ev_io udp_w;
+	ev_timer rdv_t;
+	ev_timer tick_t;
+	ev_prepare prep;
+	ev_signal sig_int, sig_term, sig_pipe;
+	struct rdvc rc;
+	uint8_t kclient[32];
+	struct session *sess[WORKER_MAX_SESSIONS];
+	struct listener *lsn; /* initiator: the local TCP port */
+	uint64_t start_ms;
+	uint64_t last_traffic_ms;	   /* local TCP bytes, for idle_limit */
+	uint64_t tp_tx, tp_rx, tp_last_ms; /* throughput window */
+	int exit_code;
+	int exiting;
+	struct worker_stats st;
+};
+
+/* Run connectd with a validated provisioning; returns the exit code. */
+int worker_run(const struct cli *c, const struct prov *p);
+
+/* End the process's loop with code and a message (logged, and !!exit with -s). */
+void worker_exit(struct worker *w, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Send one datagram on the UDP socket. */
+void worker_send(struct worker *w, const struct sockaddr *to, socklen_t tolen, const uint8_t *p,
+		 size_t n);
+
+/* Events from sessions. */
+void worker_session_up(struct worker *w, struct session *s);
+void worker_session_gone(struct worker *w, struct session *s, int code, const char *why);
+/* Bytes that crossed the local TCP side (for idle_limit and throughput). */
+void worker_traffic(struct worker *w, uint64_t tx, uint64_t rx);
+
+#endif
