@@ -78,6 +78,10 @@ void session_flush(struct session *s);
 /* Tell the peer we are closing (best effort) and stop. */
 void session_close(struct session *s, int reason);
 
+/* One line of counters for the log: packets in and out, and what was dropped
+ * (failed tag, replay, format), stream bytes. Returns buf. */
+const char *session_summary(const struct session *s, char *buf, size_t len);
+
 /* 1 if this session owns handshake datagram p (by session id or index). */
 int session_matches_handshake(const struct session *s, const uint8_t *p, size_t n);
 

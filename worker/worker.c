@@ -189,6 +189,10 @@ worker_session_up(struct worker *w, struct session *s)
 void
 worker_session_gone(struct worker *w, struct session *s, int code, const char *why)
 {
+	char sum[256];
+
+	if (s->state == SESS_UP || s->st.rx_pkts > 0)
+		log_info("session with %s: %s", s->peer_name, session_summary(s, sum, sizeof(sum)));
 	for (int i = 0; i < WORKER_MAX_SESSIONS; i++)
 		if (w->sess[i] == s)
 			w->sess[i] = NULL;
@@ -513,8 +517,12 @@ start_client(struct worker *w)
 static void
 worker_cleanup(struct worker *w)
 {
+	char sum[256];
+
 	for (int i = 0; i < WORKER_MAX_SESSIONS; i++) {
 		if (w->sess[i] != NULL) {
+			log_info("session with %s: %s", w->sess[i]->peer_name,
+			         session_summary(w->sess[i], sum, sizeof(sum)));
 			session_close(w->sess[i], CLOSE_SHUTDOWN);
 			session_free(w->sess[i]);
 			w->sess[i] = NULL;
@@ -523,6 +531,10 @@ worker_cleanup(struct worker *w)
 	if (w->lsn != NULL)
 		listener_free(w->lsn);
 	rdvc_wipe(&w->rc);
+	if (w->st.dropped_unknown > 0 || w->st.dropped_short > 0)
+		log_info("datagrams dropped: %llu for no session or of unknown type, %llu too short",
+		         (unsigned long long)w->st.dropped_unknown,
+		         (unsigned long long)w->st.dropped_short);
 	if (w->udp >= 0)
 		close(w->udp);
 }

@@ -128,6 +128,63 @@ behaviour() {
 }
 scenario "half-close, service down, dead peer, CTRL-C" behaviour
 
+sessions() {
+	topo_two_nats masq masq
+	p2p_rdv_conf
+	p2p_start_rdv
+	spawn "$NS_TGT" echo "$E2E_PYTHON" "$TCPTOOL" echo 7000
+	wait_port "$NS_TGT" 127.0.0.1 7000 10
+	p2p_target_conf "$E2E_TMP/tgt.conf" "proxy_dest_port 7000" "allow_encryption 2,3"
+	spawn "$NS_TGT" tgt "$CONNECTD" -s -f "$E2E_TMP/tgt.conf"
+	wait_log tgt '^!!status registered' 10
+
+	p2p_initiator_conf "$E2E_TMP/weak.conf" "encryption 1"
+	spawn "$NS_INI" weak "$CONNECTD" -s -f "$E2E_TMP/weak.conf"
+	check "a mode outside the target's allow_encryption: the initiator exits 13" expect_exit weak 13 15
+	check "saying which mode was refused" grep -q '^!!exit 13 : target .* refused encryption mode 1' "$(log_of weak)"
+	check "the target logs the refusal" grep -q 'encryption mode 1 is not in allow_encryption 2,3' "$(log_of tgt)"
+
+	p2p_initiator_conf "$E2E_TMP/a.conf" "proxy_local_port 33001" "encryption 2"
+	p2p_initiator_conf "$E2E_TMP/b.conf" "proxy_local_port 33002" "encryption 3" "idle_limit 3"
+	spawn "$NS_INI" a "$CONNECTD" -s -f "$E2E_TMP/a.conf"
+	spawn "$NS_INI" b "$CONNECTD" -s -f "$E2E_TMP/b.conf"
+	wait_log a '^Proxy started\.' 15
+	wait_log b '^Proxy started\.' 15
+	both() {
+		nsx "$NS_INI" "$E2E_PYTHON" "$TCPTOOL" concurrent 33001 20 200000 &
+		local p1=$!
+		nsx "$NS_INI" "$E2E_PYTHON" "$TCPTOOL" concurrent 33002 20 200000
+		wait "$p1"
+	}
+	check "one target serves two initiators at once, each transfer intact" both
+	check "the target holds two sessions with their own keys and modes" \
+		test "$(grep -c 'tunnel up with .* mode [23],' "$(log_of tgt)")" = 2
+	check "idle_limit 3: the idle initiator exits 1" expect_exit b 1 10
+	check "with a clear message" grep -q '^!!exit 1 : idle limit of 3 s reached' "$(log_of b)"
+
+	# Garbage at the target's UDP port, from its own host: dropped and counted.
+	local port
+	port=$(sed -n 's/.*UDP port \([0-9]*\).*/\1/p' "$(log_of tgt)" | head -n 1)
+	garbage() {
+		nsx "$NS_TGT" "$E2E_PYTHON" - "$port" <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+port = int(sys.argv[1])
+for i in range(300):
+    first = bytes([(0xa0, 0x91, 0x92, 0x93, 0x81, 0x00, 0xff)[i % 7]])
+    s.sendto(first + b"\x01" + os.urandom(i % 200), ("127.0.0.1", port))
+PY
+	}
+	check "300 forged and malformed datagrams sent to the target" garbage
+	check "the tunnel still carries data afterwards" \
+		nsx "$NS_INI" "$E2E_PYTHON" "$TCPTOOL" concurrent 33001 5 100000
+	kill_proc tgt TERM
+	wait_exit tgt 5 || true
+	check "the target counted the dropped datagrams" \
+		grep -Eq 'datagrams dropped: [1-9][0-9]* for no session' "$(log_of tgt)"
+}
+scenario "allow_encryption, two initiators on one target, idle limit, garbage" sessions
+
 lossy() {
 	topo_two_nats masq masq
 	p2p_rdv_conf
@@ -136,10 +193,16 @@ lossy() {
 	p2p_blob "$E2E_TMP/www/blob10" 10000000
 	p2p_web "$NS_TGT" web 127.0.0.1 8080 "$E2E_TMP/www"
 	p2p_pair 1 web 8080 33000 2
+	# A second initiator with a lifetime of one minute runs alongside.
+	p2p_initiator_conf "$E2E_TMP/life.conf" "proxy_local_port 33009" "lifetime 1"
+	spawn "$NS_INI" life "$CONNECTD" -s -f "$E2E_TMP/life.conf"
+	wait_log life '^Proxy started\.' 15
 	loss "$NS_NATI" "$IF_NAT_WAN" 5
 	check "5% loss both ways: a 10 MB transfer arrives intact" fetch_sha 33000 "$E2E_TMP/www/blob10"
 	loss "$NS_NATI" "$IF_NAT_WAN" 20
 	check "20% loss both ways: a 10 MB transfer arrives intact" fetch_sha 33000 "$E2E_TMP/www/blob10"
 	loss "$NS_NATI" "$IF_NAT_WAN" 0
+	check "lifetime 1: the initiator exits 1 after one minute" expect_exit life 1 70
+	check "with a clear message" grep -q '^!!exit 1 : lifetime of 1 minute expired' "$(log_of life)"
 }
 scenario "packet loss" lossy
