@@ -8,7 +8,12 @@ fail=0
 skip=0
 failed_names=""
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+# Sanitizer builds (make check) write their reports here, one file per
+# process that found something; any file at the end is a failure.
+sanlog=$(mktemp -d)
+trap 'rm -f "$out"; rm -rf "$sanlog"' EXIT
+export ASAN_OPTIONS="log_path=$sanlog/asan:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="log_path=$sanlog/ubsan:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 
 echo "== unit tests"
 for t in "$BUILD"/tests/test_*; do
@@ -54,6 +59,16 @@ elif [ -f tests/e2e/run.sh ]; then
 	skip=$((skip + s))
 	[ "$f" -ne 0 ] && failed_names="$failed_names e2e"
 	rm -f "$out.e2e"
+fi
+
+if [ -n "$(ls "$sanlog" 2>/dev/null)" ]; then
+	echo "== sanitizer reports"
+	for f in "$sanlog"/*; do
+		echo "--- $f"
+		head -n 40 "$f"
+	done
+	fail=$((fail + 1))
+	failed_names="$failed_names sanitizers"
 fi
 
 echo

@@ -192,6 +192,7 @@ on_auth_ok(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
 	c->observed = ok.observed;
 	c->state = RDVC_LOGGED_IN;
 	c->tries = 0;
+	c->auth_retried = 0;
 	c->last_heard_ms = now;
 	c->ka_seq = 0;
 	c->logins++;
@@ -278,6 +279,13 @@ on_error(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
 	if ((c->state != RDVC_HELLO && c->state != RDVC_AUTH) ||
 	    memcmp(e.ref, c->cnonce, RDV_NONCE_LEN) != 0)
 		return;
+	if (e.code == RDV_ERR_BAD_AUTH && c->state == RDVC_AUTH && !c->auth_retried) {
+		/* The challenge may come from a server that restarted since:
+		 * start over once with a new HELLO before giving up. */
+		c->auth_retried = 1;
+		send_hello(c, now);
+		return;
+	}
 	if (e.code == RDV_ERR_RATE) {
 		c->next_ms = now + RETRY_MAX_MS / 6;
 		return; /* try again later, from HELLO */

@@ -64,6 +64,7 @@ struct rdvc {
 	uint8_t last_session[RDV_SESSION_ID_LEN];
 	int have_session;
 	uint64_t logins; /* completed logins, for logs */
+	int auth_retried; /* an ERROR 2 after a server restart: one fresh start */
 };
 
 /* A target identified by uid with its device key (K_dev). */

@@ -548,22 +548,27 @@ session_on_data(struct session *s, const uint8_t *p, size_t n, const struct sock
 		socklen_t fromlen)
 {
 	uint8_t body[DP_MAX_DATAGRAM];
+	uint64_t ctr = 0;
 	ssize_t len;
 
 	if (s->state != SESS_UP && s->state != SESS_CONFIRM)
 		return;
-	len = dp_open(&s->rx, p, n, body, sizeof(body), NULL);
+	len = dp_open(&s->rx, p, n, body, sizeof(body), &ctr);
 	if (len < 1) {
 		s->st.dropped++;
 		return;
 	}
 	s->st.rx_pkts++;
 	s->last_rx_ms = now_ms();
-	if (!sockaddr_equal((struct sockaddr *)&s->path, from)) {
+	if (ctr < s->rx_top) {
+		/* an older packet arriving late: never moves the path */
+	} else if (!sockaddr_equal((struct sockaddr *)&s->path, from)) {
 		char a[SOCKADDR_STRLEN];
 		log_info("peer %s moved to %s", s->peer_name, fmt_sockaddr(from, a, sizeof(a)));
 		set_path(s, from, fromlen);
 	}
+	if (ctr >= s->rx_top)
+		s->rx_top = ctr;
 	if (s->state == SESS_CONFIRM)
 		go_up(s); /* an authentic data packet confirms the keys too */
 	if (body[0] == CHAN_MUX)

@@ -162,6 +162,31 @@ sessions() {
 	check "idle_limit 3: the idle initiator exits 1" expect_exit b 1 10
 	check "with a clear message" grep -q '^!!exit 1 : idle limit of 3 s reached' "$(log_of b)"
 
+	# restrict_ip: the proxy listens on every address but accepts only the host's LAN address.
+	p2p_initiator_conf "$E2E_TMP/r.conf" "proxy_local_port 33003" "proxy_bind_address 0.0.0.0" \
+		"restrict_ip $IP_INI"
+	spawn "$NS_INI" r "$CONNECTD" -s -f "$E2E_TMP/r.conf"
+	wait_log r '^Proxy started\.' 15
+	via_lan() {
+		nsx "$NS_INI" "$E2E_PYTHON" - "$IP_INI" <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 33003), timeout=10)
+s.sendall(b"x" * 1000)
+s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    got += d
+sys.exit(0 if got == b"x" * 1000 else 1)
+PY
+	}
+	check "restrict_ip: a client from the allowed address gets through" via_lan
+	check "restrict_ip: a client from another address (127.0.0.1) is closed at once" \
+		nsx "$NS_INI" "$E2E_PYTHON" "$TCPTOOL" closed 33003 2
+	check "and the refusal is logged" grep -q "refused local client 127.0.0.1:[0-9]*: restrict_ip allows only $IP_INI" "$(log_of r)"
+
 	# Garbage at the target's UDP port, from its own host: dropped and counted.
 	local port
 	port=$(sed -n 's/.*UDP port \([0-9]*\).*/\1/p' "$(log_of tgt)" | head -n 1)
