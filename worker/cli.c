@@ -1,5 +1,6 @@
 #include "worker/cli.h"
 
+#include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,8 @@ cli_usage(FILE *out)
 	    "  -y host[:port]   rendezvous server (default: the file's server, $P2P_SERVER,\n"
 	    "                   localhost:5959)\n"
 	    "  -v               debug logging\n"
+	    "  -n               network diagnostics: DNS, TCP and UDP to the server, NAT\n"
+	    "                   behaviour (STUN), cipher self-tests; exit 0 if all passed\n"
 	    "  --check          validate the provisioning, print it with secrets masked, exit\n"
 	    "  --hash U P       print the auth_hash of user U with password P\n"
 	    "  --no-sandbox     do not sandbox this process (debugging only)\n"
@@ -71,6 +74,12 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
+		if ((strcmp(a, "-c") == 0 || strcmp(a, "-p") == 0 || strcmp(a, "-f") == 0 ||
+		     strcmp(a, "-e") == 0) &&
+		    c->source != CLI_SRC_NONE)
+			return usage_err(err, errlen,
+					 "%s: give one provisioning source only (-f, -e, -c or -p)",
+					 a);
 		if (strcmp(a, "-c") == 0 || strcmp(a, "-p") == 0) {
 			c->source = a[1] == 'c' ? CLI_SRC_C : CLI_SRC_P;
 			c->npos = argc - i - 1;
@@ -83,8 +92,16 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 				    "%s needs at least 5 parameters: B64USER "
 				    "B64PASSWORD|AUTH_HASH UID TPORT ENC (and must come last)",
 				    a);
-			for (int k = 0; k < c->npos; k++)
+			for (int k = 0; k < c->npos; k++) {
 				c->pos[k] = argv[i + 1 + k];
+				if (c->pos[k][0] == '-' &&
+				    (isalpha((unsigned char)c->pos[k][1]) || c->pos[k][1] == '-')) {
+					snprintf(err, errlen,
+						 "%s must come last: '%s' follows its parameters",
+						 a, c->pos[k]);
+					return -1;
+				}
+			}
 			break;
 		} else if (strcmp(a, "-f") == 0 || strcmp(a, "-e") == 0 || strcmp(a, "-y") == 0) {
 			if (i + 1 >= argc)
@@ -145,16 +162,21 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* Decode a base64 command-line parameter into a NUL-terminated string. */
+/* Decode a base64 command-line parameter into a NUL-terminated string.
+ * printable: only bytes 0x21..0x7e (a user name, as the wire allows). */
 static int
-b64_param(const char *in, char *out, size_t cap)
+b64_param(const char *in, char *out, size_t cap, int printable)
 {
 	size_t n;
 
 	if (b64_decode(in, strlen(in), (uint8_t *)out, cap - 1, &n) == -1 || n == 0)
 		return -1;
 	out[n] = '\0';
-	return strlen(out) == n ? 0 : -1; /* no NUL inside */
+	for (size_t i = 0; i < n; i++)
+		if (out[i] == '\0' || out[i] == '\n' || out[i] == '\r' ||
+		    (printable && (out[i] < 0x21 || out[i] > 0x7e)))
+			return -1;
+	return 0;
 }
 
 /* -c / -p: check each parameter, then build the same provisioning text a
@@ -174,20 +196,17 @@ provision_positional(struct cli *c, struct prov *p, char *err, size_t errlen)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 
-	if (b64_param(c->pos[0], user, sizeof(user)) == -1) {
+	if (b64_param(c->pos[0], user, sizeof(user), 1) == -1) {
 		snprintf(err, errlen,
-			 "%s parameter 1 (user): not valid base64 of a user name of 1-64 bytes",
+			 "%s parameter 1 (user): not valid base64 of a user name of 1-64 printable "
+			 "characters without spaces",
 			 opt);
 		goto out;
 	}
 	if (c->source == CLI_SRC_C) {
-		if (b64_param(c->pos[1], pass, sizeof(pass)) == -1) {
-			snprintf(err, errlen, "%s parameter 2 (password): not valid base64", opt);
-			goto out;
-		}
-		if (auth_hash_derive(user, pass, hash) == -1) {
-			snprintf(err, errlen, "%s: cannot derive the auth_hash (out of memory)",
-				 opt);
+		if (b64_param(c->pos[1], pass, sizeof(pass), 0) == -1) {
+			snprintf(err, errlen,
+				 "%s parameter 2 (password): not valid base64 of a password", opt);
 			goto out;
 		}
 	} else if (hex_decode(c->pos[1], hash, sizeof(hash)) == -1) {
@@ -257,7 +276,7 @@ provision_positional(struct cli *c, struct prov *p, char *err, size_t errlen)
 	}
 	if (k < c->npos) {
 		idle = c->pos[k++];
-		if (parse_u64(idle, 0, 604800, &v, &why) == -1) {
+		if (parse_u64(idle, 0, 31536000, &v, &why) == -1) {
 			snprintf(err, errlen,
 				 "%s parameter %d (idle limit) '%s': expected seconds, 0 for none",
 				 opt, k, idle);
@@ -266,6 +285,11 @@ provision_positional(struct cli *c, struct prov *p, char *err, size_t errlen)
 	}
 	if (k < c->npos) {
 		snprintf(err, errlen, "%s: unexpected parameter '%s'", opt, c->pos[k]);
+		goto out;
+	}
+	/* Every parameter checked: now the (slow, memory-hungry) derivation. */
+	if (c->source == CLI_SRC_C && auth_hash_derive(user, pass, hash) == -1) {
+		snprintf(err, errlen, "%s: cannot derive the auth_hash (out of memory)", opt);
 		goto out;
 	}
 	hex_encode(hash, sizeof(hash), hash_hex);

@@ -53,6 +53,8 @@ main(int argc, char **argv)
 	if (cli_parse(argc, argv, &c, err, sizeof(err)) == -1) {
 		fprintf(stderr, "connectd: %s\n", err);
 		fprintf(stderr, "usage: see connectd -h\n");
+		status_enable(c.status_lines);
+		status_exit(EXIT_USAGE, err);
 		cli_free(&c);
 		return EXIT_USAGE;
 	}

@@ -215,6 +215,15 @@ on_ka_ack(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
 	c->observed = k.observed;
 }
 
+static int
+seen_session(const struct rdvc *c, const uint8_t sid[RDV_SESSION_ID_LEN])
+{
+	for (unsigned i = 0; i < c->nseen; i++)
+		if (memcmp(c->seen[i], sid, RDV_SESSION_ID_LEN) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 on_intro(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
 {
@@ -243,12 +252,14 @@ on_intro(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
 	len = rdv_build_intro_ack(out, sizeof(out), &ack, c->klogin);
 	if (len > 0)
 		c->ops->send(c->ctx, out, (size_t)len);
-	if (c->have_session && memcmp(c->last_session, in.session_id, RDV_SESSION_ID_LEN) == 0) {
+	if (seen_session(c, in.session_id)) {
 		sodium_memzero(&in, sizeof(in));
 		return; /* a repeat: acknowledged again, not handed up twice */
 	}
-	memcpy(c->last_session, in.session_id, RDV_SESSION_ID_LEN);
-	c->have_session = 1;
+	memcpy(c->seen[c->seen_next], in.session_id, RDV_SESSION_ID_LEN);
+	c->seen_next = (c->seen_next + 1) % RDVC_SEEN_SESSIONS;
+	if (c->nseen < RDVC_SEEN_SESSIONS)
+		c->nseen++;
 	if (c->id.role == RDV_ROLE_INITIATOR) {
 		c->state = RDVC_LOGGED_IN;
 		c->next_ms = UINT64_MAX;
@@ -267,7 +278,9 @@ on_error(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
 	if (rdv_parse_error(p, n, &e, NULL) == -1)
 		return;
 	if (e.code == RDV_ERR_NO_LOGIN) {
-		if (c->state != RDVC_LOGGED_IN || !c->have_login)
+		/* Only a target stays logged in; an introduced initiator no
+		 * longer needs the server. */
+		if (c->id.role != RDV_ROLE_TARGET || c->state != RDVC_LOGGED_IN || !c->have_login)
 			return;
 		rdv_error_ref_login(ref, c->login_id);
 		if (memcmp(ref, e.ref, sizeof(ref)) != 0)

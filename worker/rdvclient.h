@@ -27,6 +27,8 @@ struct rdvc_ops {
 	void (*failed)(void *ctx, int code, const char *msg);
 };
 
+#define RDVC_SEEN_SESSIONS 16
+
 enum rdvc_state {
 	RDVC_IDLE,
 	RDVC_HELLO,	/* HELLO sent, waiting for CHALLENGE */
@@ -61,9 +63,11 @@ struct rdvc {
 	uint16_t keepalive_s;
 	uint16_t keepalive_cap; /* our own keepalive setting: never slower than this */
 	struct rdv_addr observed;
-	uint8_t last_session[RDV_SESSION_ID_LEN];
-	int have_session;
-	uint64_t logins; /* completed logins, for logs */
+	/* Session ids of recent INTROs, so a repeat is acknowledged but not
+	 * handed up twice even when other introductions came in between. */
+	uint8_t seen[RDVC_SEEN_SESSIONS][RDV_SESSION_ID_LEN];
+	unsigned nseen, seen_next;
+	uint64_t logins;  /* completed logins, for logs */
 	int auth_retried; /* an ERROR 2 after a server restart: one fresh start */
 };
 

@@ -59,7 +59,7 @@ struct session {
 	ev_timer mux_t;	       /* the multiplexer's next deadline */
 	ev_timer live_t;       /* keep-alive and dead interval, 1 s */
 	uint64_t start_ms, up_ms, last_rx_ms, last_tx_ms;
-	uint64_t rx_top;                  /* highest counter received: only it may move the path */
+	uint64_t rx_top; /* highest counter received: only it may move the path */
 	struct session_stats st;
 };
 

@@ -177,6 +177,7 @@ worker_session_up(struct worker *w, struct session *s)
 	if (s->mode == 0 || s->mode == 1)
 		log_warnx("encryption mode %d is weak (%s); use 2 or 3", s->mode,
 			  s->mode == 0 ? "no encryption" : "RC4");
+	w->last_traffic_ms = now_ms(); /* idle_limit counts from here */
 	status_connected();
 	status_path("direct", a, ms);
 	if (w->initiator) {
@@ -326,7 +327,8 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 			    p->lifetime == 1 ? "" : "s");
 		return;
 	}
-	if (w->initiator && p->idle_limit > 0 &&
+	if (w->initiator && p->idle_limit > 0 && w->sess[0] != NULL &&
+	    w->sess[0]->state == SESS_UP &&
 	    now - w->last_traffic_ms >= (uint64_t)p->idle_limit * 1000u) {
 		worker_exit(w, EXIT_LIFETIME, "idle limit of %u s reached with no traffic",
 			    p->idle_limit);
@@ -522,7 +524,7 @@ worker_cleanup(struct worker *w)
 	for (int i = 0; i < WORKER_MAX_SESSIONS; i++) {
 		if (w->sess[i] != NULL) {
 			log_info("session with %s: %s", w->sess[i]->peer_name,
-			         session_summary(w->sess[i], sum, sizeof(sum)));
+				 session_summary(w->sess[i], sum, sizeof(sum)));
 			session_close(w->sess[i], CLOSE_SHUTDOWN);
 			session_free(w->sess[i]);
 			w->sess[i] = NULL;
@@ -532,11 +534,21 @@ worker_cleanup(struct worker *w)
 		listener_free(w->lsn);
 	rdvc_wipe(&w->rc);
 	if (w->st.dropped_unknown > 0 || w->st.dropped_short > 0)
-		log_info("datagrams dropped: %llu for no session or of unknown type, %llu too short",
-		         (unsigned long long)w->st.dropped_unknown,
-		         (unsigned long long)w->st.dropped_short);
+		log_info(
+		    "datagrams dropped: %llu for no session or of unknown type, %llu too short",
+		    (unsigned long long)w->st.dropped_unknown,
+		    (unsigned long long)w->st.dropped_short);
 	if (w->udp >= 0)
 		close(w->udp);
+}
+
+/* libev's fatal system errors (it would abort()): say what and exit 25. */
+static void
+loop_syserr(const char *msg)
+{
+	log_error("event loop: %s: %s", msg, strerror(errno));
+	status_exit(EXIT_UNKNOWN, "event loop failure");
+	exit(EXIT_UNKNOWN);
 }
 
 int
@@ -590,7 +602,14 @@ worker_run(const struct cli *c, const struct prov *p)
 		return EXIT_UNKNOWN;
 	}
 
+	ev_set_syserr_cb(loop_syserr);
 	w.loop = ev_default_loop(EVFLAG_AUTO);
+	if (w.loop == NULL) {
+		log_error("cannot create the event loop (too many open files?)");
+		status_exit(EXIT_UNKNOWN, "cannot create the event loop");
+		worker_cleanup(&w);
+		return EXIT_UNKNOWN;
+	}
 	if (w.lsn != NULL)
 		listener_attach(w.lsn, w.loop, &w);
 	ev_io_init(&w.udp_w, udp_cb, w.udp, EV_READ);
