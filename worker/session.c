@@ -532,8 +532,10 @@ on_ctl(struct session *s, const uint8_t *b, size_t n)
 		break;
 	case CTL_PONG:
 		ts = rbuf_u64(&r);
-		if (!r.err && ts <= now)
+		if (!r.err && ts <= now) {
 			s->st.rtt_ms = now - ts;
+			s->st.rtt_valid = 1;
+		}
 		break;
 	case CTL_CLOSE:
 		end(s, EXIT_PEER_SHUTDOWN, "shutdown by peer %s", s->peer_name);

@@ -29,6 +29,7 @@ struct session_stats {
 	uint64_t tx_pkts, rx_pkts;   /* data packets */
 	uint64_t dropped;	     /* data packets that failed a check */
 	uint64_t rtt_ms;	     /* latest PING round trip */
+	int rtt_valid;		     /* a PONG came back at least once */
 };
 
 struct session {

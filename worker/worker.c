@@ -15,6 +15,7 @@
 
 #include "common/exitcodes.h"
 #include "common/log.h"
+#include "common/statusmsg.h"
 #include "common/stun.h"
 #include "common/util.h"
 #include "worker/cand.h"
@@ -194,6 +195,12 @@ worker_session_gone(struct worker *w, struct session *s, int code, const char *w
 
 	if (s->state == SESS_UP || s->st.rx_pkts > 0)
 		log_info("session with %s: %s", s->peer_name, session_summary(s, sum, sizeof(sum)));
+	if (s->mux != NULL) {
+		struct mux_stats ms;
+		mux_get_stats(s->mux, &ms);
+		w->gone_in += ms.bytes_in;
+		w->gone_out += ms.bytes_out;
+	}
 	for (int i = 0; i < WORKER_MAX_SESSIONS; i++)
 		if (w->sess[i] == s)
 			w->sess[i] = NULL;
@@ -312,6 +319,28 @@ prepare_cb(struct ev_loop *loop, ev_prepare *pr, int revents)
 	}
 }
 
+/* Counters for the supervisor, once a second: the round trip of the newest
+ * session that measured one and the stream bytes of every session. */
+static void
+report_stats(struct worker *w)
+{
+	unsigned rtt = SM_RTT_UNKNOWN;
+	uint64_t in = w->gone_in, out = w->gone_out;
+
+	for (int i = 0; i < WORKER_MAX_SESSIONS; i++) {
+		struct session *s = w->sess[i];
+		struct mux_stats ms;
+		if (s == NULL || s->mux == NULL)
+			continue;
+		mux_get_stats(s->mux, &ms);
+		in += ms.bytes_in;
+		out += ms.bytes_out;
+		if (s->st.rtt_valid)
+			rtt = (unsigned)s->st.rtt_ms;
+	}
+	status_stats(rtt, in, out);
+}
+
 static void
 tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
@@ -334,6 +363,7 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 			    p->idle_limit);
 		return;
 	}
+	report_stats(w);
 	if (now - w->tp_last_ms >= 10000) {
 		uint64_t secs = (now - w->tp_last_ms) / 1000;
 		int up = 0;
@@ -591,6 +621,12 @@ worker_run(const struct cli *c, const struct prov *p)
 		}
 		printf("Starting Proxy on port %u on index 1.\n", p->proxy_local_port);
 		fflush(stdout);
+		snprintf(err, sizeof(err), "%s:%u", p->proxy_bind_address, p->proxy_local_port);
+		status_local(err);
+	} else {
+		char dest[PROV_ADDR_MAX + 16];
+		snprintf(dest, sizeof(dest), "-> %s:%u", p->proxy_dest_ip, p->proxy_dest_port);
+		status_local(dest);
 	}
 	if ((rc = start_client(&w)) != 0) {
 		status_exit(rc, "cannot start");
