@@ -90,9 +90,10 @@ pids+=($!)
 wait_for "$work/target.log" "registered" 10
 grep -E "registered" "$work/target.log" | tail -n 1
 
-say "4. initiator: $UID_ on 127.0.0.1:$LOCAL_PORT"
-cat >"$work/initiator.conf" <<CONF
-autoconnect 1
+say "4. the user's side: p2pd runs an initiator for $UID_ from conf.d/, on 127.0.0.1:$LOCAL_PORT"
+mkdir -p "$work/conf.d"
+cat >"$work/conf.d/web.conf" <<CONF
+autoconnect 2
 user_id $USER_
 auth_hash $HASH
 remote_address $UID_
@@ -100,12 +101,19 @@ proxy_local_port $LOCAL_PORT
 encryption 2
 server 127.0.0.1:$RDV_PORT
 CONF
-chmod 600 "$work/initiator.conf"
-echo "\$ connectd -s -f initiator.conf"
-"$BIN/connectd" -s -f "$work/initiator.conf" >"$work/initiator.out" 2>"$work/initiator.log" &
+chmod 600 "$work/conf.d/web.conf"
+cat >"$work/p2pd.conf" <<CONF
+[supervisor]
+conf_dir = $work/conf.d
+control_socket = $work/p2pd.sock
+worker_binary = $BIN/connectd
+worker_user = nobody
+CONF
+echo "\$ p2pd -c p2pd.conf    (conf.d/web.conf: autoconnect 2, remote_address $UID_)"
+"$BIN/p2pd" -c "$work/p2pd.conf" >"$work/p2pd.log" 2>&1 &
 pids+=($!)
-wait_for "$work/initiator.out" "^Proxy started\." 15
-cat "$work/initiator.out"
+wait_for "$work/p2pd.log" "Proxy started\." 15
+grep -E "worker .*(started|Starting Proxy|Proxy started)" "$work/p2pd.log"
 
 say "5. curl http://127.0.0.1:$LOCAL_PORT/file.bin through the tunnel"
 curl -sS --max-time 60 -o "$work/fetched.bin" "http://127.0.0.1:$LOCAL_PORT/file.bin"
@@ -119,8 +127,15 @@ if [ "$want" != "$got" ]; then
 fi
 echo "OK: $(stat -c %s "$work/fetched.bin") bytes arrived intact"
 
-say "6. tunnel status"
-grep -E "tunnel up|path" "$work/initiator.log" "$work/target.log" | sed "s|$work/||" || true
-grep -E "^!!" "$work/initiator.out" || true
+say "6. the tunnel's status"
+# The worker reports its byte counters once a second: wait until they show the file.
+deadline=$((SECONDS + 5))
+until "$BIN/p2pctl" -s "$work/p2pd.sock" status --json |
+	python3 -c 'import json,sys; w=json.load(sys.stdin)["workers"][0]; sys.exit(0 if (w["bytes_in"] or 0) >= int(sys.argv[1]) else 1)' 5000000; do
+	((SECONDS < deadline)) || break
+	sleep 0.2
+done
+echo "\$ p2pctl status"
+"$BIN/p2pctl" -s "$work/p2pd.sock" status
 echo
 echo "demo: done; stopping everything"
