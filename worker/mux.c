@@ -95,9 +95,15 @@ struct stream {
 	unsigned shead; /* ring index of snd_una */
 	uint32_t snd_una, snd_nxt, snd_end, peer_limit;
 	uint8_t fin_queued, fin_pending, fin_acked;
+	uint8_t last_ackreq; /* the newest DATA frame sent asked for an immediate ACK */
 	uint64_t txn;
 	uint64_t rto_at, persist_at;
 	unsigned backoff, persist_backoff, timeouts;
+	/* loss recovery (section 4 of the doc): the newest transmission known to
+	 * have arrived, its round trip, the reordering timer and the tail probe */
+	uint64_t rack_txn, rack_rtt;
+	uint64_t rack_at, tlp_at;
+	unsigned tlp_count; /* probes sent since the last progress */
 
 	/* receive side: slots for [read_seq, read_seq + nslots) */
 	struct rslot *rcv;
@@ -148,6 +154,7 @@ struct mux {
 	int warned_big;
 
 	struct mux_rtt rtt;
+	uint64_t min_rtt; /* smallest RTT sample (ms), UINT64_MAX before one */
 	struct mux_stats st;
 };
 
@@ -291,6 +298,38 @@ persist_interval(const struct mux *m, const struct stream *s)
 	while (b-- > 0 && t < MUX_PERSIST_MAX_MS)
 		t *= 2;
 	return t > MUX_PERSIST_MAX_MS ? MUX_PERSIST_MAX_MS : t;
+}
+
+/* RACK reordering window (ms): how long after a later packet arrived a
+ * missing one still counts as merely reordered. A quarter of the smoothed RTT,
+ * at least MUX_REO_MIN_MS (the clock's resolution). */
+static uint64_t
+reo_window(const struct mux *m)
+{
+	uint64_t w = (m->rtt.srtt_us / 4 + 999) / 1000;
+
+	return w < MUX_REO_MIN_MS ? MUX_REO_MIN_MS : w;
+}
+
+/* Tail loss probe timeout (ms): twice the smoothed RTT, at least
+ * MUX_TLP_MIN_MS, plus the receiver's ACK delay when our newest packet did not
+ * ask for an immediate ACK; doubled for every probe already sent without
+ * progress. 0 before the first RTT sample (the RTO covers that case). */
+static uint64_t
+tlp_interval(const struct mux *m, const struct stream *s)
+{
+	uint64_t t;
+
+	if (m->rtt.samples == 0)
+		return 0;
+	t = (2 * m->rtt.srtt_us + 999) / 1000;
+	if (t < MUX_TLP_MIN_MS)
+		t = MUX_TLP_MIN_MS;
+	if (!s->last_ackreq)
+		t += MUX_ACK_DELAY_MS;
+	for (unsigned b = s->tlp_count; b > 0 && t < MUX_RTO_MAX_MS; b--)
+		t *= 2;
+	return t > MUX_RTO_MAX_MS ? MUX_RTO_MAX_MS : t;
 }
 
 /* ---- peer stream ids already used ---- */
@@ -705,6 +744,7 @@ send_seg(struct mux *m, struct stream *s, uint32_t seq, struct seg *g, int ackre
 		memcpy(p + MUX_DATA_HDR, g->buf, g->len);
 	g->sent_ms = m->now;
 	g->txn = ++s->txn;
+	s->last_ackreq = ackreq != 0;
 }
 
 /* ---- send side ---- */
@@ -791,6 +831,35 @@ snd_queue_fin(struct mux *m, struct stream *s)
 	s->fin_queued = 1;
 }
 
+/* Put an ACK of the other direction in front of a DATA frame: always when one
+ * is held back, and otherwise whenever the stream has received something and
+ * has no holes (the ACK is then 14 bytes, and max_body - 26 leaves room for
+ * it). An ACK can be lost like any packet; repeating it on every DATA frame,
+ * as cheap as that is, keeps a peer whose last packets were acknowledged by a
+ * lost ACK from waiting for its retransmission timer. */
+static void
+piggyback_ack(struct mux *m, struct stream *s)
+{
+	if (s->ack_at == 0) {
+		if (s->rcv_nxt == s->isn)
+			return; /* nothing received yet */
+		for (uint32_t q = s->rcv_nxt + 1; seq_lt(q, s->read_seq + m->nslots); q++)
+			if (rslot(m, s, q)->present)
+				return; /* holes: the ACK goes out on its own anyway */
+	}
+	send_ack(m, s);
+}
+
+/* (Re)start the tail loss probe timer: a probe goes out if nothing is heard
+ * of the packets in flight for tlp_interval(). */
+static void
+tlp_arm(struct mux *m, struct stream *s)
+{
+	uint64_t t = tlp_interval(m, s);
+
+	s->tlp_at = t != 0 ? m->now + t : 0;
+}
+
 /* Send lost segments again, then new ones the windows allow; keep the
  * retransmission and persist timers in step. */
 static void
@@ -798,6 +867,7 @@ stream_transmit(struct mux *m, struct stream *s)
 {
 	unsigned depth = m->cfg.max_depth;
 	uint32_t q;
+	int sent = 0;
 
 	if (s->state != ST_OPEN)
 		return;
@@ -805,12 +875,12 @@ stream_transmit(struct mux *m, struct stream *s)
 		struct seg *g = sseg(s, q, depth);
 		if (!g->lost || g->sacked)
 			continue;
-		if (s->ack_at != 0)
-			send_ack(m, s); /* piggyback */
+		piggyback_ack(m, s);
 		send_seg(m, s, q, g, 1);
 		g->lost = 0;
 		g->retx = 1;
 		m->st.retransmits++;
+		sent = 1;
 	}
 	while (s->snd_nxt != s->snd_end && seq_lt(s->snd_nxt, s->peer_limit)) {
 		struct seg *g = sseg(s, s->snd_nxt, depth);
@@ -818,19 +888,23 @@ stream_transmit(struct mux *m, struct stream *s)
 		 * packet until one arrives: the send ring is full or the window shut */
 		int blocked =
 		    s->snd_nxt + 1 - s->snd_una == depth || s->snd_nxt + 1 == s->peer_limit;
-		if (s->ack_at != 0)
-			send_ack(m, s);
+		piggyback_ack(m, s);
 		send_seg(m, s, s->snd_nxt, g, blocked);
 		m->st.bytes_out += g->len;
 		s->snd_nxt++;
+		sent = 1;
 	}
 	if (s->snd_una != s->snd_nxt) {
 		if (s->rto_at == 0)
 			s->rto_at = m->now + stream_rto(m, s); /* RFC 6298 (5.1) */
+		if (sent || s->tlp_at == 0)
+			tlp_arm(m, s);
 		s->persist_at = 0;
 		s->persist_backoff = 0;
 	} else {
 		s->rto_at = 0; /* (5.2) */
+		s->tlp_at = s->rack_at = 0;
+		s->tlp_count = 0;
 		if (s->snd_nxt != s->snd_end) {
 			if (s->persist_at == 0)
 				s->persist_at = m->now + persist_interval(m, s);
@@ -841,14 +915,37 @@ stream_transmit(struct mux *m, struct stream *s)
 	}
 }
 
-/* SACK loss detection: a segment is lost once three segments transmitted
- * after it have been selectively acknowledged (RFC 6675 DupThresh = 3,
- * counted on transmissions so a lost retransmission is found the same way). */
+/* Segment g (just cumulatively acknowledged or SACKed) has arrived: if it was
+ * transmitted after every other one known to have arrived, it becomes the
+ * reference for time-based loss detection. A retransmitted segment
+ * acknowledged faster than any round trip seen was probably acknowledged for
+ * an earlier copy, and is skipped (RFC 8985 6.2 step 2). */
+static void
+rack_delivered(struct mux *m, struct stream *s, const struct seg *g)
+{
+	uint64_t rtt = m->now > g->sent_ms ? m->now - g->sent_ms : 0;
+
+	if (g->txn <= s->rack_txn)
+		return;
+	if (g->retx && rtt < m->min_rtt)
+		return;
+	s->rack_txn = g->txn;
+	s->rack_rtt = rtt;
+}
+
+/* Loss detection from SACKs, for first transmissions and retransmissions
+ * alike (order is by transmission, not by seq). A segment is lost when
+ *  - three segments transmitted after it have been SACKed (RFC 6675's
+ *    DupThresh = 3, counted on transmissions), or
+ *  - a segment transmitted after it has arrived and the reordering window has
+ *    passed since it would have arrived too (RACK, RFC 8985): it was sent at
+ *    sent_ms, so its ACK was due by sent_ms + rack_rtt.
+ * Segments that may still be reordered set the RACK timer to re-check. */
 static void
 detect_loss(struct mux *m, struct stream *s)
 {
 	unsigned depth = m->cfg.max_depth;
-	uint64_t t1 = 0, t2 = 0, t3 = 0;
+	uint64_t t1 = 0, t2 = 0, t3 = 0, reo = reo_window(m), next = 0;
 	uint32_t q;
 	int any = 0;
 
@@ -867,18 +964,44 @@ detect_loss(struct mux *m, struct stream *s)
 			t3 = t;
 		}
 	}
-	if (t3 == 0)
-		return;
 	for (q = s->snd_una; q != s->snd_nxt; q++) {
 		struct seg *g = sseg(s, q, depth);
-		if (!g->sacked && !g->lost && g->txn < t3) {
+		uint64_t due = g->sent_ms + s->rack_rtt + reo;
+		if (g->sacked || g->lost)
+			continue;
+		if (g->txn < t3 || (g->txn < s->rack_txn && due <= m->now)) {
 			g->lost = 1;
 			m->st.fast_retransmits++;
 			any = 1;
+		} else if (g->txn < s->rack_txn) {
+			next = min_nz(next, due);
 		}
 	}
-	if (any)
+	s->rack_at = next;
+	work_add(m, s, any ? W_SEND : 0); /* sends, and rearms the timer */
+}
+
+/* The tail loss probe timer fired: nothing was heard of the packets in flight
+ * for a while. The tail of the flight, or its ACKs, may be lost, and with
+ * them everything that would trigger SACK loss detection. Send the first
+ * segment not SACKed again (it holds the window), asking for an immediate
+ * ACK; the answer either moves things on or shows, by SACK, what is missing. */
+static void
+tlp_fire(struct mux *m, struct stream *s)
+{
+	unsigned depth = m->cfg.max_depth;
+
+	s->tlp_at = 0;
+	for (uint32_t q = s->snd_una; q != s->snd_nxt; q++) {
+		struct seg *g = sseg(s, q, depth);
+		if (g->sacked)
+			continue;
+		g->lost = 1;
+		m->st.tail_probes++;
+		s->tlp_count++;
 		work_add(m, s, W_SEND);
+		return;
+	}
 }
 
 /* Drop the segments below cum from the send ring. Returns the send time of
@@ -893,6 +1016,8 @@ snd_advance(struct mux *m, struct stream *s, uint32_t cum)
 		struct seg *g = sseg(s, s->snd_una, depth);
 		if (!g->retx && !g->sacked && g->sent_ms + 1 > sample)
 			sample = g->sent_ms + 1;
+		if (!g->sacked)
+			rack_delivered(m, s, g);
 		if (g->flags & DF_FIN)
 			s->fin_acked = 1;
 		m->st.snd_buffered -= g->len;
@@ -910,6 +1035,7 @@ on_ack(struct mux *m, struct stream *s, uint32_t cum, uint32_t limit, unsigned n
 	unsigned depth = m->cfg.max_depth;
 	uint64_t sample = 0, t;
 	uint32_t q;
+	int progress = 0;
 
 	if (seq_lt(s->snd_nxt, cum)) {
 		m->st.malformed++;
@@ -932,6 +1058,7 @@ on_ack(struct mux *m, struct stream *s, uint32_t cum, uint32_t limit, unsigned n
 	}
 	if (seq_lt(s->snd_una, cum)) {
 		sample = snd_advance(m, s, cum);
+		progress = 1;
 		s->timeouts = 0;
 		s->rto_at = s->snd_una != s->snd_nxt ? m->now + stream_rto(m, s) : 0; /* (5.3) */
 		if (s->fin_pending && snd_free_slots(m, s) > 0)
@@ -953,15 +1080,25 @@ on_ack(struct mux *m, struct stream *s, uint32_t cum, uint32_t limit, unsigned n
 				continue;
 			g->sacked = 1;
 			g->lost = 0;
+			progress = 1;
 			if (!g->retx && g->sent_ms + 1 > sample)
 				sample = g->sent_ms + 1;
+			rack_delivered(m, s, g);
 		}
 	}
 	if (sample != 0) {
 		t = sample - 1;
-		mux_rtt_sample(&m->rtt, m->now > t ? m->now - t : 0);
+		t = m->now > t ? m->now - t : 0;
+		mux_rtt_sample(&m->rtt, t);
+		if (t < m->min_rtt)
+			m->min_rtt = t;
 		m->st.rtt_samples++;
 		s->backoff = 0; /* Karn: a fresh sample ends the backoff */
+	}
+	if (progress) {
+		s->tlp_count = 0;
+		if (s->snd_una != s->snd_nxt)
+			tlp_arm(m, s);
 	}
 	detect_loss(m, s);
 }
@@ -1159,7 +1296,7 @@ stream_abort(struct mux *m, struct stream *s, uint8_t reason, int notify)
 	s->rst_tries = 0;
 	s->backoff = 0;
 	s->rst_at = m->now + stream_rto(m, s);
-	s->ack_at = s->rto_at = s->persist_at = 0;
+	s->ack_at = s->rto_at = s->persist_at = s->rack_at = s->tlp_at = 0;
 	s->pending_cb = 0;
 	s->work &= ~(unsigned)W_APP;
 	m->nopen--;
@@ -1193,7 +1330,7 @@ stream_linger(struct mux *m, struct stream *s)
 	m->ltail = s;
 	if (++m->nlinger > m->cfg.max_streams)
 		stream_destroy(m, m->lhead, 0, 0);
-	s->ack_at = s->rto_at = s->persist_at = 0;
+	s->ack_at = s->rto_at = s->persist_at = s->rack_at = s->tlp_at = 0;
 	m->nopen--;
 	m->st.streams_closed++;
 	s->close_reset = 0;
@@ -1237,8 +1374,14 @@ stream_timers(struct mux *m, struct stream *s)
 	case ST_OPEN:
 		if (s->ack_at != 0 && s->ack_at <= now)
 			w |= W_ACK;
-		if (s->rto_at != 0 && s->rto_at <= now)
+		if (s->rto_at != 0 && s->rto_at <= now) {
 			on_rto(m, s);
+			s->tlp_at = 0; /* everything is being sent again anyway */
+		}
+		if (s->state == ST_OPEN && s->rack_at != 0 && s->rack_at <= now)
+			detect_loss(m, s);
+		if (s->state == ST_OPEN && s->tlp_at != 0 && s->tlp_at <= now)
+			tlp_fire(m, s);
 		if (s->state == ST_OPEN && s->persist_at != 0 && s->persist_at <= now)
 			w |= W_PROBE;
 		break;
@@ -1271,6 +1414,7 @@ stream_rearm(struct mux *m, struct stream *s)
 	switch (s->state) {
 	case ST_OPEN:
 		d = min_nz(min_nz(s->ack_at, s->rto_at), s->persist_at);
+		d = min_nz(min_nz(d, s->rack_at), s->tlp_at);
 		break;
 	case ST_LINGER:
 		d = s->linger_at;
@@ -1654,6 +1798,7 @@ mux_new(const struct mux_config *cfg, const struct mux_callbacks *cb, void *ctx)
 	m->next_id = m->cfg.is_initiator ? 1 : 2;
 	m->seen_floor = m->cfg.is_initiator ? 1 : 0; /* peer ids 2, 4, ... or 1, 3, ... */
 	mux_rtt_init(&m->rtt);
+	m->min_rtt = UINT64_MAX;
 	m->tab = calloc((size_t)1 << m->tabbits, sizeof(*m->tab));
 	m->heap = calloc(m->heapcap, sizeof(*m->heap));
 	m->obuf = malloc(m->cfg.max_body);
@@ -2001,4 +2146,11 @@ mux_reason_str(int reason)
 	default:
 		return "unknown reason";
 	}
+}
+
+void
+mux_rtt_hint(struct mux *m, uint64_t rtt_ms)
+{
+	if (m->rtt.samples == 0)
+		mux_rtt_sample(&m->rtt, rtt_ms);
 }

@@ -50,6 +50,8 @@
 #define MUX_PERSIST_MAX_MS  5000  /* longest gap between zero-window probes */
 #define MUX_LINGER_MS	    60000 /* closed streams answer retransmissions this long */
 #define MUX_MAX_TIMEOUTS    10	  /* consecutive RTO expiries before a stream is reset */
+#define MUX_REO_MIN_MS	    1	  /* smallest reordering window of SACK loss detection */
+#define MUX_TLP_MIN_MS	    2	  /* smallest tail loss probe timeout */
 
 /* Reset reasons, carried in RST frames (one byte) and given to closed(). */
 enum mux_reason {
@@ -99,9 +101,12 @@ struct mux_stats {
 	uint64_t wire_bytes_in;	   /* body bytes in */
 	uint64_t wire_bytes_out;   /* body bytes out */
 	uint64_t retransmits;	   /* data frames sent again */
-	uint64_t fast_retransmits; /* data frames found lost through SACK (3 above a hole) */
+	uint64_t fast_retransmits; /* data frames found lost through SACK (three later
+				    * transmissions SACKed, or one and the reordering
+				    * window passed) */
 	uint64_t timeouts;	   /* retransmission timer expiries */
 	uint64_t probes_sent;	   /* zero-window probes */
+	uint64_t tail_probes;	   /* tail loss probes (also counted in retransmits) */
 	uint64_t malformed;	   /* bodies or frames dropped as malformed */
 	uint64_t unknown_stream;   /* frames for streams we do not have */
 	uint64_t early_frames;	   /* data for a stream whose OPEN has not arrived yet */
@@ -185,6 +190,12 @@ void mux_on_timer(struct mux *m, uint64_t now_ms);
 /* Send every held-back ACK now. Optional: call it at the end of an event loop
  * turn for the lowest latency; without it ACKs wait at most MUX_ACK_DELAY_MS. */
 void mux_flush(struct mux *m, uint64_t now_ms);
+
+/* A round-trip time measured outside the mux (the session's handshake or
+ * PING), used as the first RTT sample when the mux has none yet, so loss
+ * early in a tunnel is recovered at the path's pace rather than after the
+ * 1 s initial retransmission timeout. Ignored once the mux has a sample. */
+void mux_rtt_hint(struct mux *m, uint64_t rtt_ms);
 
 /* Copy the counters into *st. */
 void mux_get_stats(const struct mux *m, struct mux_stats *st);

@@ -164,6 +164,8 @@ struct net {
 	uint64_t serial, rng;
 	unsigned loss_pct, dup_pct, reorder_pct;
 	uint64_t delay, jitter;
+	uint64_t back_delay; /* one-way delay from side 1 when back_delay_set */
+	int back_delay_set;
 	int flush_each;
 	int (*filter)(struct net *, int from, const uint8_t *body, size_t len);
 	int drop_from[2]; /* drop everything a side sends */
@@ -174,6 +176,8 @@ struct net {
 	uint64_t delivered, dropped;
 	int counter; /* free for filters */
 	int chaos;   /* garbage input: lenient application, no wire checks */
+	/* drop_listed: transmissions of side 0's DATA to drop, seen so far, by seq */
+	uint8_t drop_tx[64], tx_seen[64];
 };
 
 static void
@@ -274,9 +278,9 @@ net_queue(struct net *n, int to, const uint8_t *b, size_t len, uint64_t at)
 }
 
 static uint64_t
-net_delay(struct net *n)
+net_delay(struct net *n, int from)
 {
-	uint64_t d = n->delay;
+	uint64_t d = from == 1 && n->back_delay_set ? n->back_delay : n->delay;
 
 	if (n->reorder_pct && rnd_below(&n->rng, 100) < n->reorder_pct)
 		d += rnd_below(&n->rng, (unsigned)n->jitter + 1);
@@ -299,9 +303,10 @@ net_send(struct net *n, int from, const uint8_t *b, size_t len)
 		n->dropped++;
 		return;
 	}
-	net_queue(n, 1 - from, b, len, n->now + net_delay(n));
+	net_queue(n, 1 - from, b, len, n->now + net_delay(n, from));
 	if (n->dup_pct && rnd_below(&n->rng, 100) < n->dup_pct)
-		net_queue(n, 1 - from, b, len, n->now + net_delay(n) + rnd_below(&n->rng, 30));
+		net_queue(n, 1 - from, b, len,
+			  n->now + net_delay(n, from) + rnd_below(&n->rng, 30));
 }
 
 /* ---- application callbacks ---- */
@@ -655,17 +660,19 @@ report(struct net *n, const char *what)
 		return;
 	mux_get_stats(n->side[0].m, &a);
 	mux_get_stats(n->side[1].m, &b);
-	fprintf(stderr,
-		"%-22s t=%6llu ms pkts %llu/%llu dropped %llu retx %llu/%llu (fast %llu, rto %llu) "
-		"probes %llu dup %llu srtt %llu us bytes %llu/%llu\n",
-		what, (unsigned long long)n->now, (unsigned long long)a.packets_out,
-		(unsigned long long)b.packets_out, (unsigned long long)n->dropped,
-		(unsigned long long)a.retransmits, (unsigned long long)b.retransmits,
-		(unsigned long long)(a.fast_retransmits + b.fast_retransmits),
-		(unsigned long long)(a.timeouts + b.timeouts),
-		(unsigned long long)(a.probes_sent + b.probes_sent),
-		(unsigned long long)(a.dup_frames + b.dup_frames), (unsigned long long)a.srtt_us,
-		(unsigned long long)a.bytes_out, (unsigned long long)b.bytes_out);
+	fprintf(
+	    stderr,
+	    "%-22s t=%6llu ms pkts %llu/%llu dropped %llu retx %llu/%llu (fast %llu, tail %llu, "
+	    "rto %llu) probes %llu dup %llu srtt %llu us bytes %llu/%llu\n",
+	    what, (unsigned long long)n->now, (unsigned long long)a.packets_out,
+	    (unsigned long long)b.packets_out, (unsigned long long)n->dropped,
+	    (unsigned long long)a.retransmits, (unsigned long long)b.retransmits,
+	    (unsigned long long)(a.fast_retransmits + b.fast_retransmits),
+	    (unsigned long long)(a.tail_probes + b.tail_probes),
+	    (unsigned long long)(a.timeouts + b.timeouts),
+	    (unsigned long long)(a.probes_sent + b.probes_sent),
+	    (unsigned long long)(a.dup_frames + b.dup_frames), (unsigned long long)a.srtt_us,
+	    (unsigned long long)a.bytes_out, (unsigned long long)b.bytes_out);
 }
 
 /* Let the lingering records expire; afterwards nothing is left. */
@@ -1415,6 +1422,219 @@ test_fast_retransmit(void **state)
 	net_free(n);
 }
 
+/* Loss recovery on a fast path: 1 ms round trip (1 ms out, 0 back, the
+ * clock's resolution, as on a LAN or between namespaces), max_depth 12, 1 MB
+ * one way and a short answer back. */
+static int
+got_1mb(struct net *n)
+{
+	return n->side[1].ts[3].rx_eof;
+}
+
+/* Runs the transfer with loss% each way; returns the fake-clock time from
+ * the open until the receiver had read the whole megabyte and its EOF.
+ * Everything must then close cleanly. */
+static uint64_t
+fast_path_run(unsigned loss, uint64_t seed, struct mux_stats *st)
+{
+	struct net *n = net_new(seed, 12, 12);
+	uint64_t t;
+
+	n->delay = 1;
+	n->back_delay = 0;
+	n->back_delay_set = 1;
+	n->flush_each = 1; /* as the worker does at the end of every loop turn */
+	n->side[1].accept_tx = 1000;
+	net_start(n);
+	/* a first exchange before the loss starts gives both sides an RTT
+	 * estimate, as the tunnel's earlier traffic would */
+	open_stream(&n->side[0], 1000);
+	assert_int_equal(net_run(n, all_closed, 1000), 1);
+	n->loss_pct = loss;
+	t = n->now;
+	open_stream(&n->side[0], 1 << 20);
+	assert_int_equal(net_run(n, got_1mb, 3600 * 1000), 1);
+	t = n->now - t;
+	assert_int_equal(net_run(n, all_closed, 3600 * 1000), 1);
+	check_all_clean(n);
+	mux_get_stats(n->side[0].m, st);
+	report(n, "fast_path");
+	run_to_idle(n);
+	net_free(n);
+	return t;
+}
+
+/* Time bounds, in fake milliseconds for 1 MB (894 packets of 1174 bytes):
+ *  - no loss: 12 packets per 1 ms round trip make 75 ms; nothing is resent
+ *    and no probe goes out;
+ *  - 20% loss each way: some 200 packets per MB are resent and about 40 of
+ *    those resends are lost again. Left to the retransmission timer each of
+ *    these costs MUX_RTO_MIN_MS (200 ms) or more with backoff: before
+ *    time-based loss detection and tail probes, seeds 1..200 took 3.6 to 64 s
+ *    (average 10.6 s). Now they take 200..482 ms (average 267). The bound,
+ *    1000 ms (10 MB in 10 s), leaves twice that margin and fails if five lost
+ *    retransmissions per MB wait for the RTO;
+ *  - 5% loss: 98..138 ms now (before: up to 2.7 s); bound 300 ms. */
+static void
+test_fast_path_loss(void **state)
+{
+	struct mux_stats a;
+	uint64_t t;
+
+	(void)state;
+	t = fast_path_run(0, 1, &a);
+	assert_in_range(t, 75, 80);
+	assert_int_equal(a.retransmits, 0);
+	assert_int_equal(a.tail_probes, 0);
+	for (uint64_t seed = 1; seed <= 20; seed++) {
+		t = fast_path_run(20, seed, &a);
+		assert_in_range(t, 76, 1000);
+		assert_true(a.retransmits > 100);
+		t = fast_path_run(5, seed, &a);
+		assert_in_range(t, 76, 300);
+	}
+}
+
+/* Drop the first drop_tx[seq] transmissions of each DATA packet seq < 64
+ * that side 0 sends. */
+static int
+drop_listed(struct net *n, int from, const uint8_t *b, size_t len)
+{
+	size_t off = 0, fl;
+	int hit = 0;
+
+	while (off < len && (fl = tf_len(b + off, len - off)) > 0) {
+		uint32_t seq = g32(b + off + 6);
+		if (from == 0 && b[off] == 1 && seq < 64 && n->tx_seen[seq]++ < n->drop_tx[seq])
+			hit = 1;
+		off += fl;
+	}
+	return hit;
+}
+
+/* Times at which side 0 sent DATA seq of stream 1 (up to max). */
+static size_t
+tx_times(struct net *n, uint32_t seq, uint64_t *at, size_t max)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n->nlog && k < max; i++)
+		if (n->log[i].from == 0 && n->log[i].type == 1 && n->log[i].id == 1 &&
+		    n->log[i].a == seq)
+			at[k++] = n->log[i].at;
+	return k;
+}
+
+/* A retransmission that is lost again is found without the RTO (20 ms
+ * round trip, so SRTT 20 ms and the RTO at its 200 ms floor).
+ *
+ * rack: packets 3 and 5 are lost, and 3's first retransmission too. t=0:
+ * OPEN(0), 1, 2, 3 (the initial window). t=20: the ACK of 0..2 opens the
+ * window: 4..14 go out. t=40: their SACKs show 3 and 5 missing (three later
+ * packets SACKed); both are resent, 3 first. t=60: 5's resend is SACKed. It
+ * was sent after 3's, so 3's resend is lost once it is overdue by the
+ * reordering window: sent at 40, due at 40 + 20 (RTT), plus SRTT/4 = 5 ms:
+ * resent at 65. The RTO would fire at 220.
+ *
+ * tail: only 3 and its first resend are lost. Nothing is sent after that
+ * resend (3 holds the window), so no SACK can show the loss. The tail probe,
+ * 2 * SRTT after the last SACKs arrived (t=40), resends 3 at 80. */
+static void
+lost_retx_run(int rack)
+{
+	struct net *n = net_new(103, 12, 12);
+	struct mux_stats a;
+	uint64_t t3[4], t5[4];
+
+	n->delay = 10;
+	n->flush_each = 1;
+	n->filter = drop_listed;
+	n->drop_tx[3] = 2;
+	if (rack)
+		n->drop_tx[5] = 1;
+	net_start(n);
+	open_stream(&n->side[0], 30 * MAXPAY);
+	assert_int_equal(net_run(n, all_closed, 600000), 1);
+	check_all_clean(n);
+	mux_get_stats(n->side[0].m, &a);
+	assert_int_equal(a.srtt_us, 20000);
+	assert_int_equal(a.rto_ms, MUX_RTO_MIN_MS);
+	assert_int_equal(a.timeouts, 0);
+	assert_int_equal(tx_times(n, 3, t3, 4), 3);
+	assert_int_equal(t3[0], 0);
+	assert_int_equal(t3[1], 40);
+	if (rack) {
+		assert_int_equal(tx_times(n, 5, t5, 4), 2);
+		assert_int_equal(t5[1], 40);
+		assert_int_equal(t3[2], 40 + 20 + 5);
+		assert_int_equal(a.tail_probes, 0);
+		assert_int_equal(a.fast_retransmits, 3);
+		assert_int_equal(a.retransmits, 3);
+	} else {
+		assert_int_equal(t3[2], 40 + 2 * 20);
+		assert_int_equal(a.tail_probes, 1);
+		assert_int_equal(a.fast_retransmits, 1);
+		assert_int_equal(a.retransmits, 2);
+	}
+	run_to_idle(n);
+	net_free(n);
+}
+
+static void
+test_lost_retransmit(void **state)
+{
+	(void)state;
+	lost_retx_run(1);
+	lost_retx_run(0);
+}
+
+/* Drop the first packet side 0 sends that holds an ACK frame. */
+static int
+drop_first_ack(struct net *n, int from, const uint8_t *b, size_t len)
+{
+	size_t off = 0, fl;
+
+	while (off < len && (fl = tf_len(b + off, len - off)) > 0) {
+		if (from == 0 && b[off] == 2 && n->counter == 0) {
+			n->counter = 1;
+			return 1;
+		}
+		off += fl;
+	}
+	return 0;
+}
+
+/* The target answers at once with 1000 bytes and its FIN; the initiator's
+ * ACK of them is lost. The target has no RTT sample, so its RTO is 1 s, but
+ * the ACK rides again on the initiator's next DATA frames: nothing is resent
+ * and the target's side is finished long before that second. */
+static void
+test_ack_repeated_on_data(void **state)
+{
+	struct net *n = net_new(105, 12, 12);
+	struct mux_stats b;
+	uint64_t done_at = 0;
+
+	(void)state;
+	n->flush_each = 1;
+	n->filter = drop_first_ack;
+	n->side[1].accept_tx = 1000;
+	net_start(n);
+	open_stream(&n->side[0], 100 * MAXPAY);
+	assert_int_equal(net_run(n, all_closed, 600000), 1);
+	check_all_clean(n);
+	assert_int_equal(n->counter, 1);
+	mux_get_stats(n->side[1].m, &b);
+	assert_int_equal(b.retransmits, 0);
+	assert_int_equal(b.timeouts, 0);
+	for (size_t i = 0, k = 0; i < n->nlog; i++)
+		if (n->log[i].from == 0 && n->log[i].type == 2 && n->log[i].a == 1 && k++ == 1)
+			done_at = n->log[i].at; /* the second ACK past the FIN */
+	assert_true(done_at > 0 && done_at < MUX_RTO_INIT_MS / 10);
+	run_to_idle(n);
+	net_free(n);
+}
+
 /* ---- malformed input ---- */
 
 static size_t
@@ -1961,6 +2181,9 @@ main(void)
 	    cmocka_unit_test(test_max_depth),
 	    cmocka_unit_test(test_karn_backoff),
 	    cmocka_unit_test(test_fast_retransmit),
+	    cmocka_unit_test(test_fast_path_loss),
+	    cmocka_unit_test(test_lost_retransmit),
+	    cmocka_unit_test(test_ack_repeated_on_data),
 	    cmocka_unit_test(test_malformed_bodies),
 	    cmocka_unit_test(test_malformed_random),
 	    cmocka_unit_test(test_invalid_frames),
