@@ -535,6 +535,8 @@ on_ctl(struct session *s, const uint8_t *b, size_t n)
 		if (!r.err && ts <= now) {
 			s->st.rtt_ms = now - ts;
 			s->st.rtt_valid = 1;
+			if (s->mux != NULL)
+				mux_rtt_hint(s->mux, s->st.rtt_ms);
 		}
 		break;
 	case CTL_CLOSE:
