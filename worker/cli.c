@@ -23,6 +23,7 @@ cli_usage(FILE *out)
 	    "[MAXDEPTH [LIFETIME [IDLE]]]]]\n"
 	    "       connectd -f FILE --check\n"
 	    "       connectd --hash USER PASSWORD\n"
+	    "       connectd -n [-y host[:port]] | --sandbox-test\n"
 	    "       connectd --version | -h\n"
 	    "\n"
 	    "  -f FILE          provisioning file (initiator or target, see p2p-provisioning(5))\n"
@@ -41,6 +42,8 @@ cli_usage(FILE *out)
 	    "  --check          validate the provisioning, print it with secrets masked, exit\n"
 	    "  --hash U P       print the auth_hash of user U with password P\n"
 	    "  --no-sandbox     do not sandbox this process (debugging only)\n"
+	    "  --sandbox-test   enter the sandbox, try what it must forbid (open, exec, fork,\n"
+	    "                   raw sockets), report each; exit 0 if all were blocked\n"
 	    "  --version        print the version\n"
 	    "  -h, --help       this text\n"
 	    "\n"
@@ -144,6 +147,8 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 			c->action = CLI_VERSION;
 		} else if (strcmp(a, "--check") == 0) {
 			c->action = CLI_CHECK;
+		} else if (strcmp(a, "--sandbox-test") == 0) {
+			c->action = CLI_SANDBOX_TEST;
 		} else if (strcmp(a, "--no-sandbox") == 0) {
 			c->no_sandbox = 1;
 		} else if (strcmp(a, "--hash") == 0) {

@@ -17,6 +17,7 @@ enum cli_action {
 	CLI_HELP,    /* -h */
 	CLI_VERSION, /* --version */
 	CLI_DIAG,    /* -n: network diagnostics */
+	CLI_SANDBOX_TEST, /* --sandbox-test: enter the sandbox, try what it forbids */
 };
 
 enum cli_source { CLI_SRC_NONE, CLI_SRC_FILE, CLI_SRC_TEXT, CLI_SRC_C, CLI_SRC_P };

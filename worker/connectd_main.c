@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "worker/cli.h"
 #include "worker/diag.h"
+#include "worker/sandbox.h"
 #include "worker/status.h"
 #include "worker/worker.h"
 
@@ -76,6 +77,10 @@ main(int argc, char **argv)
 		return rc;
 	case CLI_DIAG:
 		rc = diag_run(c.server);
+		cli_free(&c);
+		return rc;
+	case CLI_SANDBOX_TEST:
+		rc = sandbox_selftest(stdout);
 		cli_free(&c);
 		return rc;
 	default:

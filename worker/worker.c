@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "worker/cand.h"
 #include "worker/proxy.h"
+#include "worker/sandbox.h"
 #include "worker/session.h"
 #include "worker/status.h"
 
@@ -572,6 +573,33 @@ worker_cleanup(struct worker *w)
 		close(w->udp);
 }
 
+/* Every socket is bound, the file read and the server resolved: from here on
+ * the worker needs no file, no new process and no privilege. */
+static int
+enter_sandbox(struct worker *w)
+{
+	const struct prov *p = w->cfg;
+	struct sandbox_opts so;
+	char err[512];
+
+	if (w->cli->no_sandbox) {
+		log_warnx("--no-sandbox: this worker runs WITHOUT its sandbox (debugging only)");
+		return 0;
+	}
+	memset(&so, 0, sizeof(so));
+	so.user = sandbox_default_user();
+	so.allow_connect = !w->initiator; /* a target connects to its service */
+	so.allow_inet6 = !w->initiator && strchr(p->proxy_dest_ip, ':') != NULL;
+	if (sandbox_enter(&so, err, sizeof(err)) == -1) {
+		log_error("cannot enter the sandbox: %s", err);
+		status_exit(EXIT_UNKNOWN, err);
+		return -1;
+	}
+	log_debug("sandbox entered (%s%s%s)", sandbox_kind(), so.user ? ", user " : "",
+	          so.user ? so.user : "");
+	return 0;
+}
+
 /* libev's fatal system errors (it would abort()): say what and exit 25. */
 static void
 loop_syserr(const char *msg)
@@ -670,6 +698,11 @@ worker_run(const struct cli *c, const struct prov *p)
 	w.start_ms = w.last_traffic_ms = w.tp_last_ms = now_ms();
 	set_candidates(&w);
 	rdvc_set_keepalive_cap(&w.rc, p->keepalive);
+	if (enter_sandbox(&w) == -1) {
+		worker_cleanup(&w);
+		ev_loop_destroy(w.loop);
+		return EXIT_UNKNOWN;
+	}
 	log_info("%s mode, rendezvous server %s, UDP port %u", w.initiator ? "initiator" : "target",
 		 w.srvname, w.udp_port);
 	status_state(w.initiator ? "connecting" : "registering");

@@ -1,0 +1,139 @@
+/* sandbox_darwin: the macOS worker sandbox (see sandbox.h and docs/sandbox.md).
+ *
+ * macOS has no system-call filter a program can install for itself (its
+ * sandbox_init profiles are deprecated, and the one without file access
+ * forbids the network too), so the worker gets what the platform offers:
+ * when root, a drop to the worker user (setgroups, setgid, setuid, verified),
+ * and rlimits (no core files, no new processes, no file growth). A worker
+ * that runs code it should not can still open files and run programs as the
+ * worker user; docs/sandbox.md says so. */
+#if defined(__APPLE__) && defined(__MACH__)
+
+#include "worker/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Put "sandbox: <what>[: strerror(e)]" in err; returns -1. */
+static int
+fail(char *err, size_t errlen, int e, const char *fmt, ...)
+{
+	char what[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (e != 0)
+		snprintf(err, errlen, "sandbox: %s: %s", what, strerror(e));
+	else
+		snprintf(err, errlen, "sandbox: %s", what);
+	return -1;
+}
+
+static int
+drop_to(const char *name, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	uid_t uid;
+	gid_t gid;
+
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL)
+		return fail(
+		    err, errlen, 0,
+		    "worker user '%s' does not exist (create it, or set worker_user in "
+		    "p2pd.conf / P2PD_WORKER_USER to an unprivileged account such as nobody)",
+		    name);
+	if (pw->pw_uid == 0)
+		return fail(err, errlen, 0,
+			    "worker user '%s' has uid 0; the worker must run unprivileged (use an "
+			    "account such as nobody)",
+			    name);
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (setgroups(1, &gid) == -1)
+		return fail(err, errlen, errno, "setgroups for worker user %s", name);
+	if (setgid(gid) == -1 || setegid(gid) == -1)
+		return fail(err, errlen, errno, "setgid for worker user %s", name);
+	if (setuid(uid) == -1 || seteuid(uid) == -1)
+		return fail(err, errlen, errno, "setuid for worker user %s", name);
+	if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid)
+		return fail(err, errlen, 0, "ids did not change to worker user %s", name);
+	if (setuid(0) != -1 || seteuid(0) != -1)
+		return fail(err, errlen, 0, "could become root again after dropping to %s", name);
+	return 0;
+}
+
+/* Whether descriptor 0, 1 or 2 is a regular file open for writing (output
+ * redirected to a log file): RLIMIT_FSIZE 0 would end the process with
+ * SIGXFSZ at its next log line. */
+static int
+stdio_writes_file(void)
+{
+	struct stat st;
+	int fl;
+
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++)
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (fl = fcntl(fd, F_GETFL)) != -1 &&
+		    (fl & O_ACCMODE) != O_RDONLY)
+			return 1;
+	return 0;
+}
+
+static int
+set_zero(int res, const char *name, char *err, size_t errlen)
+{
+	struct rlimit rl = {0, 0};
+
+	if (setrlimit(res, &rl) == -1)
+		return fail(err, errlen, errno, "setrlimit(%s, 0)", name);
+	return 0;
+}
+
+const char *
+sandbox_kind(void)
+{
+	return "darwin";
+}
+
+int
+sandbox_enter(const struct sandbox_opts *o, char *err, size_t errlen)
+{
+	if (o == NULL)
+		return fail(err, errlen, 0, "sandbox_enter: no options given");
+	tzset(); /* before anything could make /etc unreadable */
+	if (geteuid() == 0) {
+		if (o->user != NULL && drop_to(o->user, err, errlen) == -1)
+			return -1;
+		if (o->user == NULL)
+			log_warnx("running as root with no worker user: privileges NOT dropped "
+				  "(set worker_user / P2PD_WORKER_USER)");
+	}
+	if (set_zero(RLIMIT_CORE, "RLIMIT_CORE", err, errlen) == -1 ||
+	    set_zero(RLIMIT_NPROC, "RLIMIT_NPROC", err, errlen) == -1)
+		return -1;
+	if (!stdio_writes_file() && set_zero(RLIMIT_FSIZE, "RLIMIT_FSIZE", err, errlen) == -1)
+		return -1;
+	log_info("sandbox on macOS: privilege drop and resource limits only; no system-call "
+		 "filter (files and programs remain reachable as uid %lu)",
+		 (unsigned long)getuid());
+	return 0;
+}
+
+#endif /* __APPLE__ && __MACH__ */
