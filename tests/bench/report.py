@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""report.py RESULTS: print the table of `make bench` from the results file
+that tests/bench/run.sh writes (one "KEY VALUE" per line).
+
+Each row: what was measured, the result, what it is compared with, the target
+the issue sets (if any) and whether the target is met ("yes", "NO", or "-"
+when the inputs are missing). A missing result prints as "failed" (the run's
+log says why) or as the note run.sh recorded ("not installed").
+Always exits 0 when the file can be read: targets are reported, not enforced.
+"""
+import sys
+
+MIB = 1024.0
+
+
+def load(path):
+    r = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition(" ")
+            if k:
+                r[k] = v
+    return r
+
+
+def num(r, k):
+    try:
+        return float(r[k])
+    except (KeyError, ValueError):
+        return None
+
+
+def mbps(r, k, note=None):
+    v = num(r, k)
+    if v is None:
+        return r.get(note, "failed") if note else "failed"
+    return "%.1f Mbit/s" % v
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def met(x, want):
+    if x is None:
+        return "-"
+    return "yes" if want(x) else "NO"
+
+
+def cpu(r, tag, names):
+    """'CPU ini 35%, tgt 41% of a core; all CPUs 90% busy', from what was measured."""
+    parts = []
+    for label, n in names:
+        v = num(r, "%s_cpu_%s" % (tag, n))
+        if v is not None:
+            parts.append("%s %d%%" % (label, v))
+    out = ("CPU " + ", ".join(parts) + " of a core") if parts else ""
+    busy = num(r, "%s_host_busy" % tag)
+    if busy is not None:
+        out += ("; " if out else "") + "all CPUs %d%% busy" % busy
+    return out
+
+
+def rss_row(r, tag, name):
+    idle = num(r, "%s_rss_%s_idle" % (tag, name))
+    load_ = num(r, "%s_rss_%s_load" % (tag, name))
+    aidle = num(r, "%s_anon_%s_idle" % (tag, name))
+    aload = num(r, "%s_anon_%s_load" % (tag, name))
+    if idle is None or load_ is None:
+        return "failed", "", None
+    res = "%.2f / %.2f MiB" % (idle / MIB, load_ / MIB)
+    detail = ""
+    if aidle is not None and aload is not None:
+        detail = "of which anonymous %.2f / %.2f MiB" % (aidle / MIB, aload / MIB)
+    return res, detail, idle / MIB
+
+
+def fmt_ratio(x, unit, what):
+    return "" if x is None else ("%.2f%s %s" % (x, unit, what))
+
+
+def rows(r):
+    direct = num(r, "direct_mbps")
+    m0, m2, m3 = num(r, "m0_mbps"), num(r, "m2_mbps"), num(r, "m3_mbps")
+    kcp, ssh, lossy = num(r, "kcptun_mbps"), num(r, "ssh_mbps"), num(r, "loss_mbps")
+    xx, seal2 = num(r, "crypto_xxtea_encrypt"), num(r, "crypto_seal_mode2")
+    m2_kcp, m2_xx, m3_ssh = ratio(m2, kcp), ratio(m2, xx), ratio(m3, ssh)
+    loss_rel = ratio(lossy, m2)
+    out = []
+    out.append(("iperf3, direct TCP (no tunnel)", mbps(r, "direct_mbps"), cpu(r, "direct", ()),
+                "", ""))
+    for mode, v, name in ((0, m0, "tag only"), (2, m2, "XXTEA"), (3, m3, "ChaCha20-Poly1305")):
+        d = fmt_ratio(ratio(v, direct), "", "of direct")
+        c = cpu(r, "m%d" % mode, (("ini", "im%d" % mode), ("tgt", "tm%d" % mode)))
+        out.append(("p2pd mode %d (%s)" % (mode, name), mbps(r, "m%d_mbps" % mode),
+                    "; ".join(x for x in (d, c) if x), "", ""))
+    out.append(("kcptun xtea, wnd 12, mtu 1200, no FEC", mbps(r, "kcptun_mbps", "kcptun_note"),
+                cpu(r, "kcptun", (("client", "kcpc"), ("server", "kcps"))), "", ""))
+    out.append(("ssh -L, chacha20-poly1305", mbps(r, "ssh_mbps", "ssh_note"),
+                cpu(r, "ssh", (("client", "sshc"),)), "", ""))
+    out.append(("one core: xxtea_encrypt, 1160 B", mbps(r, "crypto_xxtea_encrypt"), "", "", ""))
+    out.append(("one core: mode 2 dp_seal, 1164 B", mbps(r, "crypto_seal_mode2"),
+                fmt_ratio(ratio(seal2, xx), "", "of xxtea_encrypt"), "", ""))
+    out.append(("one core: mode 2 dp_open, 1164 B", mbps(r, "crypto_open_mode2"), "", "", ""))
+    out.append(("one core: mode 3 dp_seal, 1164 B", mbps(r, "crypto_seal_mode3"), "", "", ""))
+    out.append(("mode 2 / kcptun", "n/a" if m2_kcp is None else "%.2fx" % m2_kcp, "",
+                ">= 5x", met(m2_kcp, lambda x: x >= 5)))
+    out.append(("mode 2 / one core's XXTEA", "n/a" if m2_xx is None else "%.3f" % m2_xx,
+                fmt_ratio(ratio(m2, seal2), "", "of one core's mode 2 seal"),
+                ">= 0.5", met(m2_xx, lambda x: x >= 0.5)))
+    out.append(("mode 3 / ssh", "n/a" if m3_ssh is None else "%.2fx" % m3_ssh, "", ">= 1x",
+                met(m3_ssh, lambda x: x >= 1)))
+    out.append(("mode 2 at %s%% UDP loss" % r.get("loss_pct", "5"), mbps(r, "loss_mbps"),
+                "; ".join(x for x in (fmt_ratio(loss_rel, "", "of mode 2 without loss"),
+                                      cpu(r, "loss", (("ini", "iloss"), ("tgt", "tloss"))))
+                          if x), "", ""))
+    med = num(r, "start_median")
+    if med is None:
+        out.append(("start to 'Proxy started.'", "failed", "", "<= 100 ms", "-"))
+    else:
+        out.append(("start to 'Proxy started.' (median)", "%.1f ms" % med,
+                    "%s runs, %.1f .. %.1f ms" % (r.get("start_runs", "?"),
+                                                  num(r, "start_min") or 0,
+                                                  num(r, "start_max") or 0),
+                    "<= 100 ms", met(med, lambda x: x <= 100)))
+    for label, name in (("initiator", "im2"), ("target", "tm2")):
+        res, detail, idle = rss_row(r, "m2", name)
+        out.append(("%s VmRSS idle / under load" % label, res, detail, "idle < 2 MiB",
+                    met(idle, lambda x: x < 2)))
+    return out
+
+
+def table(r):
+    head = ("measurement", "result", "compared / detail", "target", "met")
+    body = rows(r)
+    w = [max(len(x[i]) for x in body + [head]) for i in range(len(head))]
+    line = "  ".join("%-*s" % (w[i], head[i]) for i in range(len(head)))
+    print(line.rstrip())
+    print("  ".join("-" * w[i] for i in range(len(head))))
+    for row in body:
+        print("  ".join("%-*s" % (w[i], row[i]) for i in range(len(head))).rstrip())
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: report.py RESULTS")
+    try:
+        r = load(sys.argv[1])
+    except OSError as e:
+        sys.exit("report.py: cannot read %s: %s" % (sys.argv[1], e))
+    print()
+    print("p2pd bench: %s; %s CPUs, load average %s at the start, kernel %s"
+          % (r.get("connectd_version", "?"), r.get("cpus", "?"), r.get("loadavg", "?"),
+             r.get("kernel", "?")))
+    print("path: two namespaces, veths on one bridge, no NAT, no added delay;"
+          " iperf3 TCP, 1 stream, %s s, initiator -> target; Mbit/s = 10^6 bit/s"
+          % r.get("secs", "?"))
+    print()
+    table(r)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
