@@ -384,9 +384,12 @@ rdv_msg_type(const uint8_t *p, size_t n)
 	return p[0];
 }
 
+/* Start writing a message of the given type into out (cap bytes): its type
+ * and version. */
 static void
-put_head(struct wbuf *w, uint8_t type)
+start_msg(struct wbuf *w, uint8_t *out, size_t cap, uint8_t type)
 {
+	wbuf_init(w, out, cap);
 	wbuf_u8(w, type);
 	wbuf_u8(w, RDV_VERSION);
 }
@@ -433,6 +436,32 @@ read_all(const struct rbuf *r, const char **why)
 	return 0;
 }
 
+/*
+ * Start reading a message that ends in a tail MAC. With key (a message from
+ * the server) the type byte is checked first, then the length, then the MAC;
+ * without key only the length (else *why = range_msg). Then r is set over
+ * everything before the MAC, with type and version read.
+ */
+static int
+begin_tailed(struct rbuf *r, const uint8_t *p, size_t n, uint8_t type, const uint8_t *key,
+	     const char *range_msg, const char **why)
+{
+	if (key != NULL && n >= 2 && p[0] != type) {
+		set_why(why, "wrong message type");
+		return -1;
+	}
+	if (n > RDV_MAX_DGRAM || n < 2 + RDV_MAC_LEN) {
+		set_why(why, range_msg);
+		return -1;
+	}
+	if (key != NULL && rdv_verify_tail_mac(p, n, key, RDV_SECRET_LEN) == -1) {
+		set_why(why, "message authentication failed");
+		return -1;
+	}
+	rbuf_init(r, p, n - RDV_MAC_LEN);
+	return get_head(r, type, why);
+}
+
 /* ---- HELLO ---- */
 
 int
@@ -441,8 +470,7 @@ rdv_build_hello(uint8_t *out, size_t cap, const struct rdv_hello *h)
 	struct wbuf w;
 	uint8_t *pad;
 
-	wbuf_init(&w, out, cap);
-	put_head(&w, RDV_HELLO);
+	start_msg(&w, out, cap, RDV_HELLO);
 	id_put(&w, &h->id);
 	wbuf_put(&w, h->cnonce, RDV_NONCE_LEN);
 	if (!w.err && w.len < RDV_HELLO_LEN) {
@@ -494,8 +522,7 @@ rdv_build_challenge(uint8_t *out, size_t cap, const struct rdv_challenge *c)
 {
 	struct wbuf w;
 
-	wbuf_init(&w, out, cap);
-	put_head(&w, RDV_CHALLENGE);
+	start_msg(&w, out, cap, RDV_CHALLENGE);
 	wbuf_put(&w, c->cnonce, RDV_NONCE_LEN);
 	wbuf_u32(&w, c->ts);
 	wbuf_put(&w, c->snonce, RDV_NONCE_LEN);
@@ -525,8 +552,7 @@ rdv_build_auth(uint8_t *out, size_t cap, const struct rdv_auth *a, const uint8_t
 {
 	struct wbuf w;
 
-	wbuf_init(&w, out, cap);
-	put_head(&w, RDV_AUTH);
+	start_msg(&w, out, cap, RDV_AUTH);
 	id_put(&w, &a->id);
 	wbuf_put(&w, a->cnonce, RDV_NONCE_LEN);
 	wbuf_u32(&w, a->ts);
@@ -548,13 +574,8 @@ rdv_parse_auth(const uint8_t *p, size_t n, struct rdv_auth *a, const char **why)
 	struct rbuf r;
 
 	memset(a, 0, sizeof(*a));
-	if (n > RDV_MAX_DGRAM || n < 2 + RDV_MAC_LEN) {
-		set_why(why, "AUTH length out of range");
-		return -1;
-	}
 	/* The proof is the last 16 bytes; the rest is read from the front. */
-	rbuf_init(&r, p, n - RDV_MAC_LEN);
-	if (get_head(&r, RDV_AUTH, why) == -1)
+	if (begin_tailed(&r, p, n, RDV_AUTH, NULL, "AUTH length out of range", why) == -1)
 		return -1;
 	id_get(&r, &a->id);
 	rbuf_get(&r, a->cnonce, RDV_NONCE_LEN);
@@ -590,29 +611,13 @@ rdv_build_auth_ok(uint8_t *out, size_t cap, const struct rdv_auth_ok *m,
 {
 	struct wbuf w;
 
-	wbuf_init(&w, out, cap);
-	put_head(&w, RDV_AUTH_OK);
+	start_msg(&w, out, cap, RDV_AUTH_OK);
 	wbuf_put(&w, m->cnonce, RDV_NONCE_LEN);
 	wbuf_put(&w, m->login_id, RDV_LOGIN_ID_LEN);
 	wbuf_u16(&w, m->keepalive);
 	rdv_addr_put(&w, &m->observed);
 	put_tail_mac(&w, klogin, RDV_SECRET_LEN);
 	return finish(&w);
-}
-
-/* Check the length, then the tail MAC, before the caller reads any field. */
-static int
-check_tail(const uint8_t *p, size_t n, const uint8_t *key, const char **why)
-{
-	if (n > RDV_MAX_DGRAM || n < 2 + RDV_MAC_LEN) {
-		set_why(why, "message length out of range");
-		return -1;
-	}
-	if (rdv_verify_tail_mac(p, n, key, RDV_SECRET_LEN) == -1) {
-		set_why(why, "message authentication failed");
-		return -1;
-	}
-	return 0;
 }
 
 int
@@ -622,14 +627,7 @@ rdv_parse_auth_ok(const uint8_t *p, size_t n, struct rdv_auth_ok *m,
 	struct rbuf r;
 
 	memset(m, 0, sizeof(*m));
-	if (n >= 2 && p[0] != RDV_AUTH_OK) {
-		set_why(why, "wrong message type");
-		return -1;
-	}
-	if (check_tail(p, n, klogin, why) == -1)
-		return -1;
-	rbuf_init(&r, p, n - RDV_MAC_LEN);
-	if (get_head(&r, RDV_AUTH_OK, why) == -1)
+	if (begin_tailed(&r, p, n, RDV_AUTH_OK, klogin, "message length out of range", why) == -1)
 		return -1;
 	rbuf_get(&r, m->cnonce, RDV_NONCE_LEN);
 	rbuf_get(&r, m->login_id, RDV_LOGIN_ID_LEN);
@@ -651,10 +649,9 @@ rdv_build_error(uint8_t *out, size_t cap, const uint8_t ref[RDV_NONCE_LEN], uint
 {
 	struct wbuf w;
 
-	wbuf_init(&w, out, cap);
 	if (code < RDV_ERR_UNKNOWN_ID || code > RDV_ERR_NO_LOGIN)
 		return -1;
-	put_head(&w, RDV_ERROR);
+	start_msg(&w, out, cap, RDV_ERROR);
 	wbuf_put(&w, ref, RDV_NONCE_LEN);
 	wbuf_u8(&w, code);
 	return finish(&w);
@@ -718,8 +715,7 @@ rdv_build_keepalive(uint8_t *out, size_t cap, const struct rdv_keepalive *k,
 {
 	struct wbuf w;
 
-	wbuf_init(&w, out, cap);
-	put_head(&w, RDV_KEEPALIVE);
+	start_msg(&w, out, cap, RDV_KEEPALIVE);
 	wbuf_put(&w, k->login_id, RDV_LOGIN_ID_LEN);
 	wbuf_u64(&w, k->seq);
 	rdv_cands_put(&w, &k->cands);
@@ -733,12 +729,7 @@ rdv_parse_keepalive(const uint8_t *p, size_t n, struct rdv_keepalive *k, const c
 	struct rbuf r;
 
 	memset(k, 0, sizeof(*k));
-	if (n > RDV_MAX_DGRAM || n < 2 + RDV_MAC_LEN) {
-		set_why(why, "KEEPALIVE length out of range");
-		return -1;
-	}
-	rbuf_init(&r, p, n - RDV_MAC_LEN);
-	if (get_head(&r, RDV_KEEPALIVE, why) == -1)
+	if (begin_tailed(&r, p, n, RDV_KEEPALIVE, NULL, "KEEPALIVE length out of range", why) == -1)
 		return -1;
 	rbuf_get(&r, k->login_id, RDV_LOGIN_ID_LEN);
 	k->seq = rbuf_u64(&r);
@@ -752,8 +743,7 @@ rdv_build_ka_ack(uint8_t *out, size_t cap, const struct rdv_ka_ack *k,
 {
 	struct wbuf w;
 
-	wbuf_init(&w, out, cap);
-	put_head(&w, RDV_KA_ACK);
+	start_msg(&w, out, cap, RDV_KA_ACK);
 	wbuf_put(&w, k->login_id, RDV_LOGIN_ID_LEN);
 	wbuf_u64(&w, k->seq);
 	rdv_addr_put(&w, &k->observed);
@@ -768,14 +758,7 @@ rdv_parse_ka_ack(const uint8_t *p, size_t n, struct rdv_ka_ack *k,
 	struct rbuf r;
 
 	memset(k, 0, sizeof(*k));
-	if (n >= 2 && p[0] != RDV_KA_ACK) {
-		set_why(why, "wrong message type");
-		return -1;
-	}
-	if (check_tail(p, n, klogin, why) == -1)
-		return -1;
-	rbuf_init(&r, p, n - RDV_MAC_LEN);
-	if (get_head(&r, RDV_KA_ACK, why) == -1)
+	if (begin_tailed(&r, p, n, RDV_KA_ACK, klogin, "message length out of range", why) == -1)
 		return -1;
 	rbuf_get(&r, k->login_id, RDV_LOGIN_ID_LEN);
 	k->seq = rbuf_u64(&r);
@@ -796,8 +779,7 @@ rdv_build_intro(uint8_t *out, size_t cap, const struct rdv_intro *m,
 	size_t adlen;
 	unsigned long long clen;
 
-	wbuf_init(&w, out, cap);
-	put_head(&w, RDV_INTRO);
+	start_msg(&w, out, cap, RDV_INTRO);
 	wbuf_put(&w, m->login_id, RDV_LOGIN_ID_LEN);
 	wbuf_put(&w, m->session_id, RDV_SESSION_ID_LEN);
 	id_put(&w, &m->peer);
@@ -863,8 +845,7 @@ rdv_build_intro_ack(uint8_t *out, size_t cap, const struct rdv_intro_ack *m,
 {
 	struct wbuf w;
 
-	wbuf_init(&w, out, cap);
-	put_head(&w, RDV_INTRO_ACK);
+	start_msg(&w, out, cap, RDV_INTRO_ACK);
 	wbuf_put(&w, m->login_id, RDV_LOGIN_ID_LEN);
 	wbuf_put(&w, m->session_id, RDV_SESSION_ID_LEN);
 	put_tail_mac(&w, klogin, RDV_SECRET_LEN);

@@ -5,6 +5,8 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "common/buf.h"
+
 #define FINGERPRINT_XOR 0x5354554Eu
 #define ATTR_HDR	4
 #define FP_ATTR_LEN	(ATTR_HDR + 4)
@@ -351,45 +353,39 @@ stun_new_txid(uint8_t txid[STUN_TXID_LEN])
 
 /* ---- building ---- */
 
-struct wbuf {
-	uint8_t *p;
-	size_t cap;
-	size_t len;
-	int overflow;
-};
-
-/* Start a message of the given type; attributes follow. */
+/* Start writing a message of the given type into out (cap bytes); attributes
+ * follow. */
 static void
-w_header(struct wbuf *w, uint16_t type, const uint8_t txid[STUN_TXID_LEN])
+w_header(struct wbuf *w, uint8_t *out, size_t cap, uint16_t type, const uint8_t txid[STUN_TXID_LEN])
 {
-	if (w->cap < STUN_HEADER_LEN) {
-		w->overflow = 1;
+	uint8_t *h;
+
+	wbuf_init(w, out, cap);
+	if ((h = wbuf_reserve(w, STUN_HEADER_LEN)) == NULL)
 		return;
-	}
-	put16(w->p, type);
-	put16(w->p + 2, 0);
-	put32(w->p + 4, STUN_MAGIC_COOKIE);
-	memcpy(w->p + 8, txid, STUN_TXID_LEN);
-	w->len = STUN_HEADER_LEN;
+	put16(h, type);
+	put16(h + 2, 0);
+	put32(h + 4, STUN_MAGIC_COOKIE);
+	memcpy(h + 8, txid, STUN_TXID_LEN);
 }
 
 /* Append an attribute header and vlen bytes of zeroed, padded value space;
- * returns the value pointer, or NULL when out of room. */
+ * returns the value pointer, or NULL (and w->err) when out of room. */
 static uint8_t *
 w_attr(struct wbuf *w, uint16_t type, size_t vlen)
 {
-	uint8_t *v;
+	uint8_t *a;
 
-	if (w->overflow || vlen > 0xFFFF || w->cap - w->len < ATTR_HDR + pad4(vlen)) {
-		w->overflow = 1;
+	if (vlen > 0xFFFF) {
+		w->err = 1;
 		return NULL;
 	}
-	put16(w->p + w->len, type);
-	put16(w->p + w->len + 2, (uint16_t)vlen);
-	v = w->p + w->len + ATTR_HDR;
-	memset(v, 0, pad4(vlen));
-	w->len += ATTR_HDR + pad4(vlen);
-	return v;
+	if ((a = wbuf_reserve(w, ATTR_HDR + pad4(vlen))) == NULL)
+		return NULL;
+	put16(a, type);
+	put16(a + 2, (uint16_t)vlen);
+	memset(a + ATTR_HDR, 0, pad4(vlen));
+	return a + ATTR_HDR;
 }
 
 /* sa as a STUN address value (4 + 4 or 4 + 16 bytes); IPv4-mapped IPv6 becomes IPv4.
@@ -432,7 +428,7 @@ w_addr(struct wbuf *w, uint16_t type, const struct sockaddr *sa, int xored)
 
 	if (vlen == 0)
 		return -1;
-	if (w->overflow)
+	if (w->err)
 		return 0;
 	if (xored) {
 		/* Port with the cookie's top half, address with cookie + txid. */
@@ -454,15 +450,15 @@ w_finish(struct wbuf *w, int fp)
 	uint8_t *v;
 
 	if (fp) {
-		if (w->overflow || w->cap - w->len < FP_ATTR_LEN) {
-			w->overflow = 1;
+		if (w->err || w->cap - w->len < FP_ATTR_LEN) {
+			w->err = 1;
 			return 0;
 		}
 		put16(w->p + 2, (uint16_t)(w->len + FP_ATTR_LEN - STUN_HEADER_LEN));
 		v = w_attr(w, STUN_ATTR_FINGERPRINT, 4);
 		put32(v, crc32(w->p, w->len - FP_ATTR_LEN) ^ FINGERPRINT_XOR);
 	}
-	if (w->overflow || w->len - STUN_HEADER_LEN > 0xFFFF)
+	if (w->err || w->len - STUN_HEADER_LEN > 0xFFFF)
 		return 0;
 	put16(w->p + 2, (uint16_t)(w->len - STUN_HEADER_LEN));
 	return w->len;
@@ -473,16 +469,16 @@ stun_build_request_pad(uint8_t *out, size_t cap, const uint8_t txid[STUN_TXID_LE
 		       uint32_t change_flags, size_t pad_to)
 {
 	static const char sw[] = "p2pd NAT probe";
-	struct wbuf w = {out, cap, 0, 0};
+	struct wbuf w;
 	uint8_t *v;
 
-	w_header(&w, STUN_BINDING_REQUEST, txid);
+	w_header(&w, out, cap, STUN_BINDING_REQUEST, txid);
 	if (change_flags != 0) {
 		v = w_attr(&w, STUN_ATTR_CHANGE_REQUEST, 4);
 		if (v != NULL)
 			put32(v, change_flags & (STUN_CHANGE_IP | STUN_CHANGE_PORT));
 	}
-	if (!w.overflow && pad_to > w.len + FP_ATTR_LEN) {
+	if (!w.err && pad_to > w.len + FP_ATTR_LEN) {
 		/* SOFTWARE is comprehension-optional: every server skips it. Its
 		 * text is the name, then spaces; never less than the name, never
 		 * more than the 127 characters RFC 8489 allows. */
@@ -518,10 +514,10 @@ build_success(uint8_t *out, size_t cap, const uint8_t txid[STUN_TXID_LEN],
 	      const struct sockaddr *mapped, const struct sockaddr *origin,
 	      const struct sockaddr *other, int want)
 {
-	struct wbuf w = {out, cap, 0, 0};
+	struct wbuf w;
 
-	w_header(&w, STUN_BINDING_SUCCESS, txid);
-	if (w.overflow)
+	w_header(&w, out, cap, STUN_BINDING_SUCCESS, txid);
+	if (w.err)
 		return 0;
 	if (w_addr(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, mapped, 1) == -1)
 		return 0;
@@ -552,13 +548,13 @@ size_t
 stun_build_error(uint8_t *out, size_t cap, const uint8_t txid[STUN_TXID_LEN], int code,
 		 const char *reason, const uint16_t *unknown, size_t n_unknown)
 {
-	struct wbuf w = {out, cap, 0, 0};
+	struct wbuf w;
 	size_t rlen = reason != NULL ? strlen(reason) : 0;
 	uint8_t *v;
 
 	if (code < 300 || code > 699 || rlen > 763 || n_unknown > 0x7FFF)
 		return 0;
-	w_header(&w, STUN_BINDING_ERROR, txid);
+	w_header(&w, out, cap, STUN_BINDING_ERROR, txid);
 	v = w_attr(&w, STUN_ATTR_ERROR_CODE, 4 + rlen);
 	if (v != NULL) {
 		v[2] = (uint8_t)(code / 100);

@@ -70,6 +70,16 @@ struct req {
 	uint64_t now;
 };
 
+/* The length of sa: a sockaddr_in6 for IPv6, else a sockaddr_in. */
+static socklen_t
+sa_len(const struct sockaddr *sa)
+{
+	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* The server that holds the watcher w as its member m. */
+#define SERVER_OF(w, m) ((struct server *)((char *)(w)-offsetof(struct server, m)))
+
 /* ---- sending ---- */
 
 /* Send p from socket sock (with source address `local` when the socket is
@@ -120,6 +130,14 @@ send_from(struct server *srv, int sock, const struct sockaddr *local, const stru
 	}
 }
 
+/* Send p to login l, from the address its messages arrive at. */
+static void
+send_to_login(struct server *srv, const struct reg_login *l, const uint8_t *p, size_t n)
+{
+	send_from(srv, l->sock, l->local.ss_family ? (const struct sockaddr *)&l->local : NULL,
+		  (const struct sockaddr *)&l->addr, l->addrlen, p, n);
+}
+
 static void
 reply(struct req *q, const uint8_t *p, int n)
 {
@@ -134,6 +152,14 @@ send_error(struct req *q, const uint8_t ref[RDV_NONCE_LEN], uint8_t code)
 
 	q->srv->st.refused++;
 	reply(q, out, rdv_build_error(out, sizeof(out), ref, code));
+}
+
+/* Count and log a request dropped because it does not parse. */
+static void
+drop_malformed(struct req *q, const char *what, const char *why)
+{
+	q->srv->st.drop_malformed++;
+	log_debug("%s: %s dropped: %s", q->srcstr, what, why);
 }
 
 /* ---- rate limit ---- */
@@ -291,8 +317,7 @@ handle_hello(struct req *q, const uint8_t *p, size_t n)
 	}
 	r = rdv_parse_hello(p, n, &h, &why);
 	if (r == -1) {
-		srv->st.drop_malformed++;
-		log_debug("%s: HELLO dropped: %s", q->srcstr, why);
+		drop_malformed(q, "HELLO", why);
 		return;
 	}
 	if (r == -2) {
@@ -344,6 +369,33 @@ refuse(struct req *q, const struct rdv_auth *a, uint8_t code, const char *what)
 	send_error(q, a->cnonce, code);
 }
 
+/* Remember the local address a login's messages arrive at (NULL: unknown). */
+static void
+set_login_local(struct reg_login *l, const struct sockaddr *local)
+{
+	memset(&l->local, 0, sizeof(l->local));
+	if (local != NULL)
+		memcpy(&l->local, local, sa_len(local));
+}
+
+/* A new login for a, from q's source. NULL (and a refused with ERROR 5) when
+ * the server is full. */
+static struct reg_login *
+login_add(struct req *q, const struct rdv_auth *a, const uint8_t klogin[RDV_SECRET_LEN],
+	  int *replaced)
+{
+	struct reg_login *l;
+
+	l = registry_login_add(q->srv->reg, &a->id, klogin, q->from, q->fromlen, q->sock, &a->cands,
+			       q->now, replaced);
+	if (l == NULL) {
+		refuse(q, a, RDV_ERR_RATE, "too many logins (server full)");
+		return NULL;
+	}
+	set_login_local(l, q->local);
+	return l;
+}
+
 /* Look up the client's MAC key; returns its length, or 0 if unknown. */
 static size_t
 client_key(const struct server *srv, const struct rdv_auth *a, uint8_t key[RDV_SECRET_LEN],
@@ -376,16 +428,8 @@ auth_target(struct req *q, const struct rdv_auth *a, const uint8_t klogin[RDV_SE
 	char ib[RDV_ID_STRLEN];
 	int replaced;
 
-	l = registry_login_add(srv->reg, &a->id, klogin, q->from, q->fromlen, q->sock, &a->cands,
-			       q->now, &replaced);
-	if (l == NULL) {
-		refuse(q, a, RDV_ERR_RATE, "too many logins (server full)");
+	if ((l = login_add(q, a, klogin, &replaced)) == NULL)
 		return;
-	}
-	if (q->local != NULL)
-		memcpy(&l->local, q->local,
-		       q->local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						       : sizeof(struct sockaddr_in));
 	memset(&ok, 0, sizeof(ok));
 	memcpy(ok.cnonce, a->cnonce, RDV_NONCE_LEN);
 	memcpy(ok.login_id, l->login_id, RDV_LOGIN_ID_LEN);
@@ -436,16 +480,8 @@ auth_initiator(struct req *q, const struct rdv_auth *a, const struct rdv_user *u
 		refuse(q, a, RDV_ERR_OFFLINE, "target not online");
 		return;
 	}
-	l = registry_login_add(srv->reg, &a->id, klogin, q->from, q->fromlen, q->sock, &a->cands,
-			       q->now, NULL);
-	if (l == NULL) {
-		refuse(q, a, RDV_ERR_RATE, "too many logins (server full)");
+	if ((l = login_add(q, a, klogin, NULL)) == NULL)
 		return;
-	}
-	if (q->local != NULL)
-		memcpy(&l->local, q->local,
-		       q->local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						       : sizeof(struct sockaddr_in));
 	srv->st.logins++;
 	do {
 		randombytes_buf(sid, sizeof(sid));
@@ -465,8 +501,7 @@ auth_initiator(struct req *q, const struct rdv_auth *a, const struct rdv_user *u
 	log_info("introduced %s -> %s session %s", id_str(&a->id, ib), uid_format(&a->uid, ub),
 		 hex);
 	srv->st.introductions++;
-	send_from(srv, t->sock, t->local.ss_family ? (const struct sockaddr *)&t->local : NULL,
-		  (const struct sockaddr *)&t->addr, t->addrlen, to_t, (size_t)nt);
+	send_to_login(srv, t, to_t, (size_t)nt);
 	reply(q, to_i, ni);
 }
 
@@ -497,8 +532,7 @@ handle_auth(struct req *q, const uint8_t *p, size_t n)
 	}
 	r = rdv_parse_auth(p, n, &a, &why);
 	if (r == -1) {
-		srv->st.drop_malformed++;
-		log_debug("%s: AUTH dropped: %s", q->srcstr, why);
+		drop_malformed(q, "AUTH", why);
 		return;
 	}
 	if (!ts_fresh(a.ts, q->now)) {
@@ -583,8 +617,7 @@ handle_keepalive(struct req *q, const uint8_t *p, size_t n)
 	char ib[RDV_ID_STRLEN], ob[SOCKADDR_STRLEN];
 
 	if (rdv_parse_keepalive(p, n, &k, &why) == -1) {
-		srv->st.drop_malformed++;
-		log_debug("%s: KEEPALIVE dropped: %s", q->srcstr, why);
+		drop_malformed(q, "KEEPALIVE", why);
 		return;
 	}
 	if ((l = authed_login(q, p, n, k.login_id)) == NULL)
@@ -604,11 +637,7 @@ handle_keepalive(struct req *q, const uint8_t *p, size_t n)
 		l->addrlen = q->fromlen;
 	}
 	l->sock = q->sock;
-	memset(&l->local, 0, sizeof(l->local));
-	if (q->local != NULL)
-		memcpy(&l->local, q->local,
-		       q->local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						       : sizeof(struct sockaddr_in));
+	set_login_local(l, q->local);
 	l->seq = k.seq;
 	l->cands = k.cands;
 	registry_login_touch(srv->reg, l, q->now);
@@ -630,8 +659,7 @@ handle_intro_ack(struct req *q, const uint8_t *p, size_t n)
 	const char *why = NULL;
 
 	if (rdv_parse_intro_ack(p, n, &m, &why) == -1) {
-		srv->st.drop_malformed++;
-		log_debug("%s: INTRO_ACK dropped: %s", q->srcstr, why);
+		drop_malformed(q, "INTRO_ACK", why);
 		return;
 	}
 	if ((l = authed_login(q, p, n, m.login_id)) == NULL)
@@ -737,9 +765,7 @@ repeat_intros(struct server *srv, uint64_t now)
 			continue;
 		}
 		srv->st.intro_repeats++;
-		send_from(srv, t->sock,
-			  t->local.ss_family ? (const struct sockaddr *)&t->local : NULL,
-			  (const struct sockaddr *)&t->addr, t->addrlen, s->pkt, s->len);
+		send_to_login(srv, t, s->pkt, s->len);
 		registry_session_sent(srv->reg, s, now + SRV_INTRO_REPEAT_MS);
 	}
 }
@@ -775,7 +801,7 @@ rearm(struct server *srv, uint64_t next)
 static void
 tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct server *srv = (struct server *)((char *)w - offsetof(struct server, tick));
+	struct server *srv = SERVER_OF(w, tick);
 
 	(void)loop;
 	(void)revents;
@@ -785,7 +811,7 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct server *srv = (struct server *)((char *)w - offsetof(struct server, stats));
+	struct server *srv = SERVER_OF(w, stats);
 
 	(void)loop;
 	(void)revents;
@@ -857,7 +883,7 @@ udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 tcp_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct server *srv = (struct server *)((char *)w - offsetof(struct server, tcp));
+	struct server *srv = SERVER_OF(w, tcp);
 	int fd;
 
 	(void)loop;
@@ -892,12 +918,6 @@ set_nonblock_cloexec(int fd)
 	return fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-static socklen_t
-ss_len(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
 static int
 is_wildcard(const struct sockaddr_storage *ss)
 {
@@ -925,7 +945,7 @@ open_socket(const struct sockaddr_storage *addr, int type, char *err, size_t err
 		close(fd);
 		return -1;
 	}
-	if (bind(fd, (const struct sockaddr *)addr, ss_len(addr)) == -1) {
+	if (bind(fd, (const struct sockaddr *)addr, sa_len((const struct sockaddr *)addr)) == -1) {
 		snprintf(err, errlen, "cannot bind %s %s: %s", type == SOCK_STREAM ? "TCP" : "UDP",
 			 b, strerror(errno));
 		close(fd);
@@ -943,7 +963,7 @@ add_udp(struct server *srv, int ipsel, int portsel, char *err, size_t errlen)
 	memset(s, 0, sizeof(*s));
 	s->addr = srv->ips[ipsel];
 	set_port(&s->addr, srv->ports[portsel]);
-	s->addrlen = ss_len(&s->addr);
+	s->addrlen = sa_len((const struct sockaddr *)&s->addr);
 	if ((fd = open_socket(&s->addr, SOCK_DGRAM, err, errlen)) == -1)
 		return -1;
 	s->srv = srv;

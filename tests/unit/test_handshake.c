@@ -11,6 +11,7 @@
 #include "common/keys.h"
 #include "common/util.h"
 #include "worker/handshake.h"
+#include "tests/unit/helper_test.h"
 
 #define SID	0x1122334455667788ULL
 #define I_INDEX 0xa1a2a3a4u
@@ -18,6 +19,17 @@
 #define ALL	0xfu
 
 static const uint8_t flips[] = {0x01, 0x80, 0xff};
+
+/* The number of one-byte changes made to an n-byte packet: each flip at each byte. */
+#define NFLIPS(n) ((n)*ARRAY_LEN(flips))
+
+/* Copies pkt[0..n) into bad with change k (0 <= k < NFLIPS(n)) made. */
+static void
+flip(uint8_t *bad, const uint8_t *pkt, size_t n, size_t k)
+{
+	memcpy(bad, pkt, n);
+	bad[k / ARRAY_LEN(flips)] ^= flips[k % ARRAY_LEN(flips)];
+}
 
 static void
 secret(uint8_t s[HS_SECRET_LEN], uint8_t start)
@@ -70,16 +82,66 @@ run_resp(struct run *r)
 	assert_int_equal(r->resp_len, HS_RESP_LEN);
 }
 
+/* The initiator takes r->resp and writes its HS_CONFIRM into r->conf. */
+static void
+run_confirm(struct run *r)
+{
+	assert_int_equal(hs_ini_on_resp(&r->ini, r->resp, r->resp_len, r->conf, sizeof(r->conf),
+					&r->conf_len, &r->ki, &r->ini_peer),
+			 0);
+	assert_int_equal(r->conf_len, HS_CONFIRM_LEN);
+}
+
 static void
 run_all(struct run *r, int mode)
 {
 	run_init(r, mode);
 	run_resp(r);
-	assert_int_equal(hs_ini_on_resp(&r->ini, r->resp, r->resp_len, r->conf, sizeof(r->conf),
-					&r->conf_len, &r->ki, &r->ini_peer),
-			 0);
-	assert_int_equal(r->conf_len, HS_CONFIRM_LEN);
+	run_confirm(r);
 	assert_int_equal(hs_tgt_on_confirm(&r->tgt, r->conf, r->conf_len), 0);
+}
+
+/* What r->tgt answers to the HS_INIT init[0..n), holding secret s, expecting
+ * session sid and allowing the modes in allow; the answer is thrown away. */
+static int
+tgt_answer(struct run *r, const uint8_t *s, uint64_t sid, unsigned allow, const uint8_t *init,
+	   size_t n)
+{
+	uint8_t resp[HS_MAX_LEN];
+	struct hs_keys k;
+	size_t rl;
+	uint32_t peer;
+	int mode;
+
+	return hs_tgt_on_init(&r->tgt, s, sid, allow, T_INDEX, init, n, resp, sizeof(resp), &rl, &k,
+			      &mode, &peer);
+}
+
+/* A target allowing only the modes in allow refuses r's HS_INIT: its
+ * HS_REJECT into rej (HS_MAX_LEN bytes), its length into *rl. */
+static void
+run_refused(struct run *r, unsigned allow, uint8_t *rej, size_t *rl)
+{
+	struct hs_keys k;
+	uint32_t peer;
+	int mode;
+
+	assert_int_equal(hs_tgt_on_init(&r->tgt, r->s, SID, allow, T_INDEX, r->init, HS_INIT_LEN,
+					rej, HS_MAX_LEN, rl, &k, &mode, &peer),
+			 HS_REFUSED);
+	assert_int_equal(*rl, HS_REJECT_LEN);
+}
+
+/* What ini answers to the HS_RESP resp[0..n); the HS_CONFIRM is thrown away. */
+static int
+ini_answer(struct hs_ini *ini, const uint8_t *resp, size_t n)
+{
+	uint8_t conf[HS_CONFIRM_LEN];
+	struct hs_keys k;
+	size_t cl;
+	uint32_t peer;
+
+	return hs_ini_on_resp(ini, resp, n, conf, sizeof(conf), &cl, &k, &peer);
 }
 
 static int
@@ -140,9 +202,7 @@ test_key_schedule_matches_doc(void **state)
 	run_init(&r, 3);
 	memcpy(e_i, r.ini.e_priv, 32);
 	run_resp(&r);
-	assert_int_equal(hs_ini_on_resp(&r.ini, r.resp, r.resp_len, r.conf, sizeof(r.conf),
-					&r.conf_len, &r.ki, &r.ini_peer),
-			 0);
+	run_confirm(&r);
 	/* HS_INIT's mac = MAC(kdf(S, "handshake"), the 47 bytes before it). */
 	{
 		uint8_t khs[32];
@@ -200,26 +260,16 @@ test_keys_depend_on_ephemerals(void **state)
 static void
 test_tamper_init(void **state)
 {
-	uint8_t bad[HS_INIT_LEN], resp[HS_MAX_LEN];
-	struct hs_keys k;
-	size_t rl;
-	uint32_t peer;
-	int mode;
+	uint8_t bad[HS_INIT_LEN];
 	struct run r;
 
 	(void)state;
 	run_init(&r, 1);
-	for (size_t i = 0; i < HS_INIT_LEN; i++) {
-		for (size_t f = 0; f < ARRAY_LEN(flips); f++) {
-			memcpy(bad, r.init, HS_INIT_LEN);
-			bad[i] ^= flips[f];
-			assert_int_equal(hs_tgt_on_init(&r.tgt, r.s, SID, ALL, T_INDEX, bad,
-							HS_INIT_LEN, resp, sizeof(resp), &rl, &k,
-							&mode, &peer),
-					 HS_BAD);
-			assert_int_equal(r.tgt.state, HS_TGT_IDLE);
-			assert_non_null(r.tgt.why);
-		}
+	for (size_t ch = 0; ch < NFLIPS(HS_INIT_LEN); ch++) {
+		flip(bad, r.init, HS_INIT_LEN, ch);
+		assert_int_equal(tgt_answer(&r, r.s, SID, ALL, bad, HS_INIT_LEN), HS_BAD);
+		assert_int_equal(r.tgt.state, HS_TGT_IDLE);
+		assert_non_null(r.tgt.why);
 	}
 	run_resp(&r); /* the real one still works */
 }
@@ -227,32 +277,21 @@ test_tamper_init(void **state)
 static void
 test_tamper_resp(void **state)
 {
-	uint8_t bad[HS_RESP_LEN], conf[HS_CONFIRM_LEN];
-	struct hs_keys k;
-	size_t cl;
-	uint32_t peer;
+	uint8_t bad[HS_RESP_LEN];
 	struct run r;
 
 	(void)state;
 	run_init(&r, 2);
 	run_resp(&r);
-	for (size_t i = 0; i < HS_RESP_LEN; i++) {
-		for (size_t f = 0; f < ARRAY_LEN(flips); f++) {
-			memcpy(bad, r.resp, HS_RESP_LEN);
-			bad[i] ^= flips[f];
-			assert_int_equal(hs_ini_on_resp(&r.ini, bad, HS_RESP_LEN, conf,
-							sizeof(conf), &cl, &k, &peer),
-					 -1);
-			assert_int_equal(r.ini.state, HS_INI_SENT);
-		}
+	for (size_t ch = 0; ch < NFLIPS(HS_RESP_LEN); ch++) {
+		flip(bad, r.resp, HS_RESP_LEN, ch);
+		assert_int_equal(ini_answer(&r.ini, bad, HS_RESP_LEN), -1);
+		assert_int_equal(r.ini.state, HS_INI_SENT);
 	}
-	assert_int_equal(hs_ini_on_resp(&r.ini, r.resp, r.resp_len, r.conf, sizeof(r.conf),
-					&r.conf_len, &r.ki, &r.ini_peer),
-			 0);
+	run_confirm(&r);
 	assert_memory_equal(&r.ki, &r.kt, sizeof(r.ki));
 	/* Once done, any HS_RESP (even the same) is refused. */
-	assert_int_equal(
-	    hs_ini_on_resp(&r.ini, r.resp, r.resp_len, conf, sizeof(conf), &cl, &k, &peer), -1);
+	assert_int_equal(ini_answer(&r.ini, r.resp, r.resp_len), -1);
 }
 
 static void
@@ -264,16 +303,11 @@ test_tamper_confirm(void **state)
 	(void)state;
 	run_init(&r, 0);
 	run_resp(&r);
-	assert_int_equal(hs_ini_on_resp(&r.ini, r.resp, r.resp_len, r.conf, sizeof(r.conf),
-					&r.conf_len, &r.ki, &r.ini_peer),
-			 0);
-	for (size_t i = 0; i < HS_CONFIRM_LEN; i++) {
-		for (size_t f = 0; f < ARRAY_LEN(flips); f++) {
-			memcpy(bad, r.conf, HS_CONFIRM_LEN);
-			bad[i] ^= flips[f];
-			assert_int_equal(hs_tgt_on_confirm(&r.tgt, bad, HS_CONFIRM_LEN), -1);
-			assert_int_equal(r.tgt.state, HS_TGT_RESPONDED);
-		}
+	run_confirm(&r);
+	for (size_t ch = 0; ch < NFLIPS(HS_CONFIRM_LEN); ch++) {
+		flip(bad, r.conf, HS_CONFIRM_LEN, ch);
+		assert_int_equal(hs_tgt_on_confirm(&r.tgt, bad, HS_CONFIRM_LEN), -1);
+		assert_int_equal(r.tgt.state, HS_TGT_RESPONDED);
 	}
 	assert_int_equal(hs_tgt_on_confirm(&r.tgt, r.conf, r.conf_len), 0);
 	assert_int_equal(hs_tgt_on_confirm(&r.tgt, r.conf, r.conf_len), 0); /* a copy */
@@ -283,11 +317,7 @@ test_tamper_confirm(void **state)
 static void
 test_wrong_secret_and_session(void **state)
 {
-	uint8_t other[HS_SECRET_LEN], resp[HS_MAX_LEN], conf[HS_CONFIRM_LEN];
-	struct hs_keys k;
-	size_t rl, cl;
-	uint32_t peer;
-	int mode;
+	uint8_t other[HS_SECRET_LEN];
 	struct run r;
 
 	(void)state;
@@ -295,40 +325,28 @@ test_wrong_secret_and_session(void **state)
 	memcpy(other, r.s, sizeof(other));
 	other[0] ^= 1;
 	/* The target holds another S, or expects another session. */
-	assert_int_equal(hs_tgt_on_init(&r.tgt, other, SID, ALL, T_INDEX, r.init, HS_INIT_LEN, resp,
-					sizeof(resp), &rl, &k, &mode, &peer),
-			 HS_BAD);
-	assert_int_equal(hs_tgt_on_init(&r.tgt, r.s, SID + 1, ALL, T_INDEX, r.init, HS_INIT_LEN,
-					resp, sizeof(resp), &rl, &k, &mode, &peer),
-			 HS_BAD);
+	assert_int_equal(tgt_answer(&r, other, SID, ALL, r.init, HS_INIT_LEN), HS_BAD);
+	assert_int_equal(tgt_answer(&r, r.s, SID + 1, ALL, r.init, HS_INIT_LEN), HS_BAD);
 	/* The initiator holds another S: the target's confirm_t does not verify. */
 	run_resp(&r);
 	{
 		struct hs_ini copy = r.ini;
 		memcpy(copy.s, other, sizeof(other));
-		assert_int_equal(
-		    hs_ini_on_resp(&copy, r.resp, r.resp_len, conf, sizeof(conf), &cl, &k, &peer),
-		    -1);
+		assert_int_equal(ini_answer(&copy, r.resp, r.resp_len), -1);
 		/* Or believes in another session id or index. */
 		copy = r.ini;
 		copy.session_id++;
-		assert_int_equal(
-		    hs_ini_on_resp(&copy, r.resp, r.resp_len, conf, sizeof(conf), &cl, &k, &peer),
-		    -1);
+		assert_int_equal(ini_answer(&copy, r.resp, r.resp_len), -1);
 		copy = r.ini;
 		copy.my_index++;
-		assert_int_equal(
-		    hs_ini_on_resp(&copy, r.resp, r.resp_len, conf, sizeof(conf), &cl, &k, &peer),
-		    -1);
+		assert_int_equal(ini_answer(&copy, r.resp, r.resp_len), -1);
 		hs_ini_wipe(&copy);
 	}
 	/* An HS_RESP answering another initiator's HS_INIT (same S, session, index). */
 	{
 		struct run r2;
 		run_init(&r2, 3);
-		assert_int_equal(
-		    hs_ini_on_resp(&r2.ini, r.resp, r.resp_len, conf, sizeof(conf), &cl, &k, &peer),
-		    -1);
+		assert_int_equal(ini_answer(&r2.ini, r.resp, r.resp_len), -1);
 	}
 	/* HS_CONFIRM from a handshake with another target state. */
 	{
@@ -370,19 +388,13 @@ test_mode_refused(void **state)
 	(void)state;
 	run_init(&r, 2);
 	/* This target allows 0, 1, 3 but not 2. */
-	assert_int_equal(hs_tgt_on_init(&r.tgt, r.s, SID, 0xb, T_INDEX, r.init, HS_INIT_LEN, rej,
-					sizeof(rej), &rl, &k, &mode, &peer),
-			 HS_REFUSED);
-	assert_int_equal(rl, HS_REJECT_LEN);
+	run_refused(&r, 0xb, rej, &rl);
 	assert_int_equal(rej[0], HS_T_REJECT);
 	assert_int_equal(r.tgt.state, HS_TGT_IDLE);
 	/* Tampered, other session, other S: not believed. */
-	for (size_t i = 0; i < HS_REJECT_LEN; i++) {
-		for (size_t f = 0; f < ARRAY_LEN(flips); f++) {
-			memcpy(bad, rej, HS_REJECT_LEN);
-			bad[i] ^= flips[f];
-			assert_int_equal(hs_ini_on_reject(&r.ini, bad, HS_REJECT_LEN), -1);
-		}
+	for (size_t ch = 0; ch < NFLIPS(HS_REJECT_LEN); ch++) {
+		flip(bad, rej, HS_REJECT_LEN, ch);
+		assert_int_equal(hs_ini_on_reject(&r.ini, bad, HS_REJECT_LEN), -1);
 	}
 	{
 		struct hs_ini copy = r.ini;
@@ -404,9 +416,7 @@ test_mode_refused(void **state)
 		crypto_scalarmult_base(pub, priv);
 		for (int m = 4; m < 256; m += 50) {
 			craft_init(r.s, m, pub, init);
-			assert_int_equal(hs_tgt_on_init(&r.tgt, r.s, SID, 0xffffffffu, T_INDEX,
-							init, HS_INIT_LEN, resp, sizeof(resp), &rl,
-							&k, &mode, &peer),
+			assert_int_equal(tgt_answer(&r, r.s, SID, 0xffffffffu, init, HS_INIT_LEN),
 					 HS_REFUSED);
 		}
 	}
@@ -436,22 +446,16 @@ static const char *const low_order[] = {
 static void
 test_low_order_keys(void **state)
 {
-	uint8_t pt[32], init[HS_INIT_LEN], resp[HS_MAX_LEN], conf[HS_CONFIRM_LEN];
-	struct hs_keys k;
-	size_t rl, cl;
-	uint32_t peer;
-	int mode;
+	uint8_t pt[32], init[HS_INIT_LEN], resp[HS_MAX_LEN];
 	struct run r;
 
 	(void)state;
 	run_init(&r, 3);
 	for (size_t i = 0; i < ARRAY_LEN(low_order); i++) {
-		assert_int_equal(hex_decode(low_order[i], pt, 32), 0);
+		th_unhex(low_order[i], pt, 32);
 		/* From an initiator (authentic HS_INIT, bad e_i). */
 		craft_init(r.s, 3, pt, init);
-		assert_int_equal(hs_tgt_on_init(&r.tgt, r.s, SID, ALL, T_INDEX, init, HS_INIT_LEN,
-						resp, sizeof(resp), &rl, &k, &mode, &peer),
-				 HS_BAD);
+		assert_int_equal(tgt_answer(&r, r.s, SID, ALL, init, HS_INIT_LEN), HS_BAD);
 		assert_int_equal(r.tgt.state, HS_TGT_IDLE);
 		/* From a target (HS_RESP with bad e_t): refused before any key. */
 		memset(resp, 0, sizeof(resp));
@@ -460,9 +464,7 @@ test_low_order_keys(void **state)
 		memcpy(resp + 2, r.init + 2, 8);
 		memcpy(resp + 14, "\xa1\xa2\xa3\xa4", 4);
 		memcpy(resp + 18, pt, 32);
-		assert_int_equal(
-		    hs_ini_on_resp(&r.ini, resp, HS_RESP_LEN, conf, sizeof(conf), &cl, &k, &peer),
-		    -1);
+		assert_int_equal(ini_answer(&r.ini, resp, HS_RESP_LEN), -1);
 		assert_non_null(strstr(r.ini.why, "low-order"));
 		assert_int_equal(r.ini.state, HS_INI_SENT);
 	}
@@ -487,9 +489,7 @@ test_truncated_and_oversized(void **state)
 	for (size_t n = 0; n < sizeof(big); n++) {
 		if (n == HS_INIT_LEN)
 			continue;
-		assert_int_equal(hs_tgt_on_init(&r.tgt, r.s, SID, ALL, T_INDEX, big, n, resp,
-						sizeof(resp), &rl, &k, &mode, &peer),
-				 HS_BAD);
+		assert_int_equal(tgt_answer(&r, r.s, SID, ALL, big, n), HS_BAD);
 		assert_int_equal(hs_peek(big, n, &pk), -1);
 	}
 	/* Room for the answer is checked before anything. */
@@ -501,16 +501,13 @@ test_truncated_and_oversized(void **state)
 	for (size_t n = 0; n < sizeof(big); n++) {
 		if (n == HS_RESP_LEN)
 			continue;
-		assert_int_equal(hs_ini_on_resp(&r.ini, big, n, conf, sizeof(conf), &cl, &k, &peer),
-				 -1);
+		assert_int_equal(ini_answer(&r.ini, big, n), -1);
 		assert_int_equal(hs_peek(big, n, &pk), -1);
 	}
 	assert_int_equal(
 	    hs_ini_on_resp(&r.ini, r.resp, r.resp_len, conf, HS_CONFIRM_LEN - 1, &cl, &k, &peer),
 	    -1);
-	assert_int_equal(hs_ini_on_resp(&r.ini, r.resp, r.resp_len, r.conf, sizeof(r.conf),
-					&r.conf_len, &r.ki, &r.ini_peer),
-			 0);
+	run_confirm(&r);
 	memcpy(big, r.conf, HS_CONFIRM_LEN);
 	for (size_t n = 0; n < sizeof(big); n++) {
 		if (n == HS_CONFIRM_LEN)
@@ -613,13 +610,9 @@ test_punch(void **state)
 	assert_int_equal(hs_punch_check(s, SID, HS_ROLE_INITIATOR, p, (size_t)n), -1);
 	assert_int_equal(hs_punch_check(other, SID, HS_ROLE_TARGET, p, (size_t)n), -1);
 	assert_int_equal(hs_punch_check(s, SID + 1, HS_ROLE_TARGET, p, (size_t)n), -1);
-	for (size_t i = 0; i < (size_t)n; i++) {
-		for (size_t f = 0; f < ARRAY_LEN(flips); f++) {
-			memcpy(bad, p, (size_t)n);
-			bad[i] ^= flips[f];
-			assert_int_equal(hs_punch_check(s, SID, HS_ROLE_TARGET, bad, (size_t)n),
-					 -1);
-		}
+	for (size_t ch = 0; ch < NFLIPS((size_t)n); ch++) {
+		flip(bad, p, (size_t)n, ch);
+		assert_int_equal(hs_punch_check(s, SID, HS_ROLE_TARGET, bad, (size_t)n), -1);
 	}
 	for (size_t k = 0; k < sizeof(p); k++)
 		if (k != (size_t)n)
@@ -633,10 +626,7 @@ test_peek(void **state)
 {
 	struct hs_peek pk;
 	uint8_t punch[HS_PUNCH_LEN], rej[HS_MAX_LEN];
-	struct hs_keys k;
 	size_t rl;
-	uint32_t peer;
-	int mode;
 	struct run r;
 
 	(void)state;
@@ -659,9 +649,7 @@ test_peek(void **state)
 	assert_int_equal(pk.type, HS_T_PUNCH);
 	assert_true(pk.session_id == SID);
 	run_init(&r, 2);
-	assert_int_equal(hs_tgt_on_init(&r.tgt, r.s, SID, 1, T_INDEX, r.init, HS_INIT_LEN, rej,
-					sizeof(rej), &rl, &k, &mode, &peer),
-			 HS_REFUSED);
+	run_refused(&r, 1, rej, &rl);
 	assert_int_equal(hs_peek(rej, rl, &pk), 0);
 	assert_int_equal(pk.type, HS_T_REJECT);
 	assert_true(pk.session_id == SID);

@@ -18,35 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
 
 #include "common/exitcodes.h"
 #include "common/keys.h"
-
-static void
-unhex(const char *hex, uint8_t *out, size_t n)
-{
-	size_t binlen;
-
-	assert_int_equal(strlen(hex), 2 * n);
-	assert_int_equal(sodium_hex2bin(out, n, hex, 2 * n, NULL, &binlen, NULL), 0);
-	assert_int_equal(binlen, n);
-}
-
-static void
-assert_hex(const uint8_t *got, size_t n, const char *hex)
-{
-	uint8_t want[64];
-
-	assert_true(n <= sizeof(want));
-	unhex(hex, want, n);
-	assert_memory_equal(got, want, n);
-}
+#include "tests/unit/helper_test.h"
 
 static int
 setup(void **state)
@@ -71,11 +49,11 @@ test_salt(void **state)
 	(void)state;
 	assert_int_equal(AUTH_SALT_LEN, crypto_pwhash_SALTBYTES);
 	auth_hash_salt("alice", salt);
-	assert_hex(salt, sizeof(salt), "a0c6295117f1ab116222379f6804a2ed");
+	th_assert_hex(salt, sizeof(salt), "a0c6295117f1ab116222379f6804a2ed");
 	auth_hash_salt("bob", salt);
-	assert_hex(salt, sizeof(salt), "5612311b51cb33eb1ee1f15adb63166f");
+	th_assert_hex(salt, sizeof(salt), "5612311b51cb33eb1ee1f15adb63166f");
 	auth_hash_salt("", salt);
-	assert_hex(salt, sizeof(salt), "0273b70b0430e29addb18dccaf74aa9d");
+	th_assert_hex(salt, sizeof(salt), "0273b70b0430e29addb18dccaf74aa9d");
 }
 
 static void
@@ -87,7 +65,7 @@ test_auth_hash(void **state)
 	/* Pinned, and exactly 20 bytes written (the canary after them survives). */
 	memset(a, 0xAB, sizeof(a));
 	assert_int_equal(auth_hash_derive("alice", "correct horse battery staple", a), 0);
-	assert_hex(a, AUTH_HASH_LEN, "3b80ec96dea0873209418fd0e9352f17cc147122");
+	th_assert_hex(a, AUTH_HASH_LEN, "3b80ec96dea0873209418fd0e9352f17cc147122");
 	for (size_t i = AUTH_HASH_LEN; i < sizeof(a); i++)
 		assert_int_equal(a[i], 0xAB);
 
@@ -98,7 +76,7 @@ test_auth_hash(void **state)
 
 	/* Another user, same password: another hash (pinned too). */
 	assert_int_equal(auth_hash_derive("bob", "correct horse battery staple", c), 0);
-	assert_hex(c, AUTH_HASH_LEN, "6fb97c9c237ee64a193d75ff810e53d04829bf65");
+	th_assert_hex(c, AUTH_HASH_LEN, "6fb97c9c237ee64a193d75ff810e53d04829bf65");
 	assert_memory_not_equal(a, c, AUTH_HASH_LEN);
 
 	/* Same user, another password: another hash. */
@@ -108,7 +86,7 @@ test_auth_hash(void **state)
 
 	/* Empty user and password are hashed like any other. */
 	assert_int_equal(auth_hash_derive("", "", d), 0);
-	assert_hex(d, AUTH_HASH_LEN, "4a481449b8ddba6ef28d0200a59243eee1d5c523");
+	th_assert_hex(d, AUTH_HASH_LEN, "4a481449b8ddba6ef28d0200a59243eee1d5c523");
 }
 
 static void
@@ -127,25 +105,25 @@ test_mac_pinned(void **state)
 		key[i] = (uint8_t)i;
 	memset(tag, 0xAB, sizeof(tag));
 	mac_compute(tag, key, 32, two, 2);
-	assert_hex(tag, MAC_LEN, "27d554bdb223f0a41c9a550fe7e9d69a");
+	th_assert_hex(tag, MAC_LEN, "27d554bdb223f0a41c9a550fe7e9d69a");
 	assert_int_equal(tag[MAC_LEN], 0xAB);
 	assert_int_equal(tag[MAC_LEN + 1], 0xAB);
 
 	/* The parts are only concatenated: any split gives the same tag. */
 	mac_compute(tag, key, 32, one, 1);
-	assert_hex(tag, MAC_LEN, "27d554bdb223f0a41c9a550fe7e9d69a");
+	th_assert_hex(tag, MAC_LEN, "27d554bdb223f0a41c9a550fe7e9d69a");
 	mac_compute(tag, key, 32, gaps, 5);
-	assert_hex(tag, MAC_LEN, "27d554bdb223f0a41c9a550fe7e9d69a");
+	th_assert_hex(tag, MAC_LEN, "27d554bdb223f0a41c9a550fe7e9d69a");
 	for (size_t i = 0; i < 11; i++) {
 		bytes[i].p = &msg[i];
 		bytes[i].n = 1;
 	}
 	mac_compute(tag, key, 32, bytes, 11);
-	assert_hex(tag, MAC_LEN, "27d554bdb223f0a41c9a550fe7e9d69a");
+	th_assert_hex(tag, MAC_LEN, "27d554bdb223f0a41c9a550fe7e9d69a");
 
 	/* The longest key. */
 	mac_compute(tag, key, 64, two, 2);
-	assert_hex(tag, MAC_LEN, "e44b80f1a360865b5f3f060a01f8cfa4");
+	th_assert_hex(tag, MAC_LEN, "e44b80f1a360865b5f3f060a01f8cfa4");
 	assert_int_equal(mac_verify(tag, key, 64, two, 2), 0);
 }
 
@@ -194,21 +172,21 @@ test_kdf_pinned(void **state)
 	for (size_t i = 0; i < sizeof(ikm); i++)
 		ikm[i] = (uint8_t)i;
 	kdf(out, 32, ikm, 32, "tx", "\x01\x02\x03", 3);
-	assert_hex(out, 32, "4e7f23bc47c86070acec977ac470a8d8bbec88c5a57136e4fbc7d4a167069880");
+	th_assert_hex(out, 32, "4e7f23bc47c86070acec977ac470a8d8bbec88c5a57136e4fbc7d4a167069880");
 	kdf(out, 1, ikm, 32, "rx", NULL, 0);
-	assert_hex(out, 1, "e9");
+	th_assert_hex(out, 1, "e9");
 	/* ikm shorter than 16 or longer than 64 bytes: keyed with its hash. */
 	kdf(out, 32, (const uint8_t *)"short", 5, "tx", NULL, 0);
-	assert_hex(out, 32, "3421fff44a15172fb0bb3f06769ce9c09f885a9fd4da997475146d2e39108b17");
+	th_assert_hex(out, 32, "3421fff44a15172fb0bb3f06769ce9c09f885a9fd4da997475146d2e39108b17");
 	kdf(out, 64, ikm, 100, "session", "ctx", 3);
-	assert_hex(out, 64,
-		   "ac398636fc89e613c38903b0d84226d5bbb2cc2aadefdf87eb7a0b0dbad0cc74"
-		   "3984ce6ab110a4da78e70eb586999dae0adae4c4b472823539ff04c638344120");
+	th_assert_hex(out, 64,
+		      "ac398636fc89e613c38903b0d84226d5bbb2cc2aadefdf87eb7a0b0dbad0cc74"
+		      "3984ce6ab110a4da78e70eb586999dae0adae4c4b472823539ff04c638344120");
 	/* The 0x00 after the label keeps label and context apart. */
 	kdf(out, 32, ikm, 32, "ab", "c", 1);
-	assert_hex(out, 32, "4c59cef8ef2fbb44dcb95eec9236adb2643db29bd237ec71384205d0fe3f6b58");
+	th_assert_hex(out, 32, "4c59cef8ef2fbb44dcb95eec9236adb2643db29bd237ec71384205d0fe3f6b58");
 	kdf(out, 32, ikm, 32, "a", "bc", 2);
-	assert_hex(out, 32, "2cfb59ecb02677c0e77f77a7e508ffa5f0d6396ec4b7ef171d0284d7b13bd50a");
+	th_assert_hex(out, 32, "2cfb59ecb02677c0e77f77a7e508ffa5f0d6396ec4b7ef171d0284d7b13bd50a");
 }
 
 static void
@@ -254,26 +232,6 @@ test_ct_memcmp_and_wipe(void **state)
 	assert_int_equal(a[32], 7);
 }
 
-/* Runs f in a child with stderr silenced; returns its exit status, or -1. */
-static int
-exit_status_of(void (*f)(void))
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		if (fd >= 0)
-			dup2(fd, 2);
-		f();
-		_exit(0);
-	}
-	assert_true(pid > 0);
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void
 mac_short_key(void)
 {
@@ -314,10 +272,10 @@ static void
 test_contract_violations_end_process(void **state)
 {
 	(void)state;
-	assert_int_equal(exit_status_of(mac_short_key), EXIT_UNKNOWN);
-	assert_int_equal(exit_status_of(mac_long_key), EXIT_UNKNOWN);
-	assert_int_equal(exit_status_of(kdf_long_output), EXIT_UNKNOWN);
-	assert_int_equal(exit_status_of(kdf_empty_output), EXIT_UNKNOWN);
+	assert_int_equal(th_exit_status_of(mac_short_key), EXIT_UNKNOWN);
+	assert_int_equal(th_exit_status_of(mac_long_key), EXIT_UNKNOWN);
+	assert_int_equal(th_exit_status_of(kdf_long_output), EXIT_UNKNOWN);
+	assert_int_equal(th_exit_status_of(kdf_empty_output), EXIT_UNKNOWN);
 }
 
 int

@@ -11,19 +11,11 @@
 
 #include "common/natclass.h"
 #include "common/util.h"
+#include "tests/unit/helper_test.h"
 
 #define SRV1 "198.51.100.1"
 #define SRV2 "198.51.100.2"
-
-static struct sockaddr_storage
-addr(const char *ip, uint16_t port)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-
-	assert_int_equal(parse_ip(ip, port, &ss, &len), 0);
-	return ss;
-}
+#define MIP  "203.0.113.7" /* the mapped address most probes report */
 
 /* Probe i sent to sip:sport; mip NULL means no reply. */
 static void
@@ -33,10 +25,10 @@ probe(struct natclass_input *in, int i, const char *sip, uint16_t sport, const c
 	struct natclass_probe *p = &in->probe[i];
 
 	p->sent = 1;
-	p->server = addr(sip, sport);
+	p->server = th_addr(sip, sport);
 	p->replied = mip != NULL;
 	if (mip != NULL)
-		p->mapped = addr(mip, mport);
+		p->mapped = th_addr(mip, mport);
 }
 
 static void
@@ -44,6 +36,20 @@ input(struct natclass_input *in, uint16_t local_port)
 {
 	memset(in, 0, sizeof(*in));
 	in->local_port = local_port;
+}
+
+/* The three usual probes sent from local_port: to the primary (SRV1:5959),
+ * its alternate port (SRV1:5960) and the alternate address (SRV2:5960), each
+ * answered with the mapped address MIP and port m0, m1 or m2; then classified. */
+static void
+classify_three(struct natclass_input *in, struct natclass_result *r, uint16_t local_port,
+	       uint16_t m0, uint16_t m1, uint16_t m2)
+{
+	input(in, local_port);
+	probe(in, 0, SRV1, 5959, MIP, m0);
+	probe(in, 1, SRV1, 5960, MIP, m1);
+	probe(in, 2, SRV2, 5960, MIP, m2);
+	natclass_classify(in, r);
 }
 
 /* The whole text natclass_format gives, checked against natclass_print too. */
@@ -77,6 +83,16 @@ assert_text(const struct natclass_input *in, const struct natclass_result *r, co
 	free(got);
 }
 
+/* The summary lines alone. */
+static void
+assert_summary(const struct natclass_input *in, const struct natclass_result *r, const char *want)
+{
+	char buf[1024];
+
+	natclass_summary(in, r, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+}
+
 /* The seed's output: a port-preserving, endpoint-independent router. */
 static void
 test_preserving_endpoint_independent(void **state)
@@ -85,11 +101,7 @@ test_preserving_endpoint_independent(void **state)
 	struct natclass_result r;
 
 	(void)state;
-	input(&in, 59612);
-	probe(&in, 0, SRV1, 5959, "203.0.113.7", 59612);
-	probe(&in, 1, SRV1, 5960, "203.0.113.7", 59612);
-	probe(&in, 2, SRV2, 5960, "203.0.113.7", 59612);
-	natclass_classify(&in, &r);
+	classify_three(&in, &r, 59612, 59612, 59612, 59612);
 	assert_true(r.udp_ok);
 	assert_false(r.no_nat);
 	assert_int_equal(r.mapping, NATCLASS_MAP_ENDPOINT_INDEPENDENT);
@@ -113,11 +125,7 @@ test_symmetric(void **state)
 	struct natclass_result r;
 
 	(void)state;
-	input(&in, 40000);
-	probe(&in, 0, SRV1, 5959, "203.0.113.7", 1024);
-	probe(&in, 1, SRV1, 5960, "203.0.113.7", 1025);
-	probe(&in, 2, SRV2, 5960, "203.0.113.7", 1026);
-	natclass_classify(&in, &r);
+	classify_three(&in, &r, 40000, 1024, 1025, 1026);
 	assert_int_equal(r.mapping, NATCLASS_MAP_ADDRESS_PORT_DEPENDENT);
 	assert_int_equal(r.port_preserved, 0);
 	assert_int_equal(r.remaps, 1);
@@ -143,8 +151,8 @@ test_symmetric_first_port_kept(void **state)
 
 	(void)state;
 	input(&in, 40000);
-	probe(&in, 0, SRV1, 5959, "203.0.113.7", 40000);
-	probe(&in, 1, SRV1, 5960, "203.0.113.7", 40001);
+	probe(&in, 0, SRV1, 5959, MIP, 40000);
+	probe(&in, 1, SRV1, 5960, MIP, 40001);
 	natclass_classify(&in, &r);
 	assert_int_equal(r.mapping, NATCLASS_MAP_ADDRESS_PORT_DEPENDENT);
 	assert_int_equal(r.port_preserved, 0);
@@ -162,7 +170,7 @@ test_remap_by_ip(void **state)
 
 	(void)state;
 	input(&in, 40000);
-	probe(&in, 0, SRV1, 5959, "203.0.113.7", 40000);
+	probe(&in, 0, SRV1, 5959, MIP, 40000);
 	probe(&in, 1, SRV1, 5960, "203.0.113.8", 40000);
 	natclass_classify(&in, &r);
 	assert_int_equal(r.mapping, NATCLASS_MAP_ADDRESS_PORT_DEPENDENT);
@@ -177,11 +185,7 @@ test_endpoint_independent_new_port(void **state)
 	struct natclass_result r;
 
 	(void)state;
-	input(&in, 50000);
-	probe(&in, 0, SRV1, 5959, "203.0.113.7", 61000);
-	probe(&in, 1, SRV1, 5960, "203.0.113.7", 61000);
-	probe(&in, 2, SRV2, 5960, "203.0.113.7", 61000);
-	natclass_classify(&in, &r);
+	classify_three(&in, &r, 50000, 61000, 61000, 61000);
 	assert_int_equal(r.mapping, NATCLASS_MAP_ENDPOINT_INDEPENDENT);
 	assert_int_equal(r.port_preserved, 0);
 	assert_text(&in, &r,
@@ -202,11 +206,7 @@ test_address_dependent(void **state)
 	struct natclass_result r;
 
 	(void)state;
-	input(&in, 40000);
-	probe(&in, 0, SRV1, 5959, "203.0.113.7", 40000);
-	probe(&in, 1, SRV1, 5960, "203.0.113.7", 40000);
-	probe(&in, 2, SRV2, 5960, "203.0.113.7", 40002);
-	natclass_classify(&in, &r);
+	classify_three(&in, &r, 40000, 40000, 40000, 40002);
 	assert_int_equal(r.mapping, NATCLASS_MAP_ADDRESS_DEPENDENT);
 	assert_int_equal(r.remaps, 1);
 	assert_int_equal(r.port_preserved, 0);
@@ -271,7 +271,7 @@ test_first_probe_lost(void **state)
 	(void)state;
 	input(&in, 40000);
 	probe(&in, 0, SRV1, 5959, NULL, 0);
-	probe(&in, 1, SRV1, 5960, "203.0.113.7", 40000);
+	probe(&in, 1, SRV1, 5960, MIP, 40000);
 	natclass_classify(&in, &r);
 	assert_false(r.udp_ok);
 	assert_int_equal(r.mapping, NATCLASS_MAP_UNKNOWN);
@@ -288,7 +288,7 @@ test_only_primary(void **state)
 
 	(void)state;
 	input(&in, 40000);
-	probe(&in, 0, SRV1, 5959, "203.0.113.7", 40000);
+	probe(&in, 0, SRV1, 5959, MIP, 40000);
 	natclass_classify(&in, &r);
 	assert_true(r.udp_ok);
 	assert_int_equal(r.mapping, NATCLASS_MAP_UNKNOWN);
@@ -313,8 +313,8 @@ test_port_only(void **state)
 
 	(void)state;
 	input(&in, 40000);
-	probe(&in, 0, SRV1, 5959, "203.0.113.7", 40000);
-	probe(&in, 1, SRV1, 5960, "203.0.113.7", 40000);
+	probe(&in, 0, SRV1, 5959, MIP, 40000);
+	probe(&in, 1, SRV1, 5960, MIP, 40000);
 	natclass_classify(&in, &r);
 	assert_int_equal(r.mapping, NATCLASS_MAP_UNKNOWN);
 	assert_int_equal(r.remaps, 0);
@@ -338,9 +338,9 @@ test_alternate_port_silent(void **state)
 	(void)state;
 	/* Probe 2 keeps the mapping: endpoint-independent even without probe 1. */
 	input(&in, 40000);
-	probe(&in, 0, SRV1, 5959, "203.0.113.7", 40000);
+	probe(&in, 0, SRV1, 5959, MIP, 40000);
 	probe(&in, 1, SRV1, 5960, NULL, 0);
-	probe(&in, 2, SRV2, 5960, "203.0.113.7", 40000);
+	probe(&in, 2, SRV2, 5960, MIP, 40000);
 	natclass_classify(&in, &r);
 	assert_int_equal(r.mapping, NATCLASS_MAP_ENDPOINT_INDEPENDENT);
 	assert_int_equal(r.remaps, 0);
@@ -357,22 +357,17 @@ test_alternate_port_silent(void **state)
 		    "port 5960.\n");
 
 	/* Probe 2 changes the mapping: remapping, kind unknown. */
-	probe(&in, 2, SRV2, 5960, "203.0.113.7", 40009);
+	probe(&in, 2, SRV2, 5960, MIP, 40009);
 	natclass_classify(&in, &r);
 	assert_int_equal(r.mapping, NATCLASS_MAP_UNKNOWN);
 	assert_int_equal(r.remaps, 1);
-	{
-		char buf[1024];
-
-		natclass_summary(&in, &r, buf, sizeof(buf));
-		assert_string_equal(
-		    buf, "This router does not preserve ports.\n"
-			 "This router remaps new connections to new ports: direct connections "
-			 "may fail; the relay will be used.\n"
-			 "No reply from 198.51.100.1:5960 (its alternate port): mapping across "
-			 "ports was not tested; the server may not offer it, or a firewall drops "
-			 "UDP to port 5960.\n");
-	}
+	assert_summary(&in, &r,
+		       "This router does not preserve ports.\n"
+		       "This router remaps new connections to new ports: direct connections "
+		       "may fail; the relay will be used.\n"
+		       "No reply from 198.51.100.1:5960 (its alternate port): mapping across "
+		       "ports was not tested; the server may not offer it, or a firewall drops "
+		       "UDP to port 5960.\n");
 
 	/* Neither alternate answers. */
 	probe(&in, 2, SRV2, 5960, NULL, 0);
@@ -397,26 +392,20 @@ test_no_nat(void **state)
 
 	(void)state;
 	input(&in, 40000);
-	in.local = addr("203.0.113.7", 40000);
-	probe(&in, 0, SRV1, 5959, "203.0.113.7", 40000);
-	probe(&in, 1, SRV1, 5960, "203.0.113.7", 40000);
-	probe(&in, 2, SRV2, 5960, "203.0.113.7", 40000);
+	in.local = th_addr("203.0.113.7", 40000);
+	probe(&in, 0, SRV1, 5959, MIP, 40000);
+	probe(&in, 1, SRV1, 5960, MIP, 40000);
+	probe(&in, 2, SRV2, 5960, MIP, 40000);
 	natclass_classify(&in, &r);
 	assert_true(r.no_nat);
 	assert_int_equal(r.mapping, NATCLASS_MAP_ENDPOINT_INDEPENDENT);
-	{
-		char buf[1024];
-
-		natclass_summary(&in, &r, buf, sizeof(buf));
-		assert_string_equal(buf,
-				    "This host has a public address (no NAT), this is optimal.\n");
-	}
+	assert_summary(&in, &r, "This host has a public address (no NAT), this is optimal.\n");
 	/* A wildcard local address says nothing. */
-	in.local = addr("0.0.0.0", 40000);
+	in.local = th_addr("0.0.0.0", 40000);
 	natclass_classify(&in, &r);
 	assert_false(r.no_nat);
 	/* A private local address behind a NAT. */
-	in.local = addr("192.0.2.10", 40000);
+	in.local = th_addr("192.0.2.10", 40000);
 	natclass_classify(&in, &r);
 	assert_false(r.no_nat);
 }
@@ -450,11 +439,7 @@ test_buffers(void **state)
 	size_t need;
 
 	(void)state;
-	input(&in, 59612);
-	probe(&in, 0, SRV1, 5959, "203.0.113.7", 59612);
-	probe(&in, 1, SRV1, 5960, "203.0.113.7", 59612);
-	probe(&in, 2, SRV2, 5960, "203.0.113.7", 59612);
-	natclass_classify(&in, &r);
+	classify_three(&in, &r, 59612, 59612, 59612, 59612);
 	full = format(&in, &r);
 	need = strlen(full);
 	/* Every smaller buffer gets a NUL-terminated prefix and the full length. */

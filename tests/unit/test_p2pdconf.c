@@ -1,12 +1,10 @@
 /* Tests of p2pd.conf parsing and the conf.d listing (common/p2pdconf). */
 #include <errno.h>
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,106 +13,15 @@
 
 #include "common/log.h"
 #include "common/p2pdconf.h"
-
-#define MAXMSG 64
-
-struct capture {
-	int n;
-	enum conf_sev sev[MAXMSG];
-	char msg[MAXMSG][LR_MAX_MSG];
-};
-
-static struct capture cap;
-static char tmpdir[64];
-
-static void
-capture_fn(void *arg, enum conf_sev sev, const char *file, int line, const char *msg)
-{
-	struct capture *c = arg;
-
-	(void)file;
-	(void)line;
-	if (c->n < MAXMSG) {
-		c->sev[c->n] = sev;
-		snprintf(c->msg[c->n], sizeof(c->msg[0]), "%s", msg);
-	}
-	c->n++;
-}
-
-static const struct conf_diag capture_diag = {capture_fn, &cap};
-
-static int
-count_msgs(enum conf_sev sev, const char *frag)
-{
-	int found = 0;
-
-	for (int i = 0; i < cap.n && i < MAXMSG; i++)
-		found += cap.sev[i] == sev && strstr(cap.msg[i], frag) != NULL;
-	return found;
-}
-
-/* Writes text to a new file (mkstemp) in tmpdir; returns its path. */
-static const char *
-write_tmp(const char *text)
-{
-	static char path[128];
-	size_t n = strlen(text);
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/p2pdXXXXXX", tmpdir);
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, n), (ssize_t)n);
-	close(fd);
-	return path;
-}
+#include "common/util.h"
+#include "tests/unit/helper_test.h"
 
 static int
 load(const char *text, struct p2pd_conf *c, char *err, size_t errlen)
 {
-	memset(&cap, 0, sizeof(cap));
-	return p2pdconf_load_diag(write_tmp(text), 1, &capture_diag, c, err, errlen);
-}
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_p2pdconf.XXXXXX");
-	return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-/* Removes path and, for a directory, everything in it. */
-static int
-rm_tree(const char *path)
-{
-	struct dirent *de;
-	struct stat st;
-	char sub[512];
-	DIR *d;
-
-	if (lstat(path, &st) == -1)
-		return -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	if ((d = opendir(path)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-		rm_tree(sub);
-	}
-	closedir(d);
-	return rmdir(path);
-}
-
-/* Removes tmpdir and everything the tests made in it. */
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return rm_tree(tmpdir);
+	th_capture_reset();
+	return p2pdconf_load_diag(th_write_tmp(th_tmpdir, text, strlen(text), 0600), 1,
+				  &th_capture_diag, c, err, errlen);
 }
 
 static void
@@ -138,19 +45,19 @@ test_missing_file(void **state)
 	struct p2pd_conf c;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/none.conf", tmpdir);
-	memset(&cap, 0, sizeof(cap));
+	snprintf(path, sizeof(path), "%s/none.conf", th_tmpdir);
+	th_capture_reset();
 	/* The default file may be missing: defaults, no error. */
-	assert_int_equal(p2pdconf_load_diag(path, 0, &capture_diag, &c, err, sizeof(err)), 0);
+	assert_int_equal(p2pdconf_load_diag(path, 0, &th_capture_diag, &c, err, sizeof(err)), 0);
 	assert_defaults(&c);
 	assert_string_equal(c.source, "");
-	assert_int_equal(count_msgs(CONF_DEBUG, "not found; using the defaults"), 1);
+	assert_int_equal(th_count_msgs(CONF_DEBUG, "not found; using the defaults", NULL), 1);
 	/* A file named with -c must exist. */
 	assert_int_equal(p2pdconf_load(path, 1, &c, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s: %s", path, strerror(ENOENT));
 	assert_string_equal(err, want);
 	/* Other errors are errors even for the default file. */
-	assert_int_equal(p2pdconf_load(tmpdir, 0, &c, err, sizeof(err)), -1);
+	assert_int_equal(p2pdconf_load(th_tmpdir, 0, &c, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, strerror(EISDIR)));
 }
 
@@ -163,7 +70,7 @@ test_empty_file(void **state)
 	(void)state;
 	assert_int_equal(load("# nothing here\n", &c, err, sizeof(err)), 0);
 	assert_defaults(&c);
-	assert_int_equal(cap.n, 0);
+	assert_int_equal(th_cap.n, 0);
 }
 
 static void
@@ -186,7 +93,7 @@ test_all_keys(void **state)
 			      "log_level debug\n",
 			      &c, err, sizeof(err)),
 			 0);
-	assert_int_equal(cap.n, 0);
+	assert_int_equal(th_cap.n, 0);
 	assert_string_equal(c.conf_dir, "/srv/p2pd/conf.d");
 	assert_string_equal(c.control_socket, "/tmp/p2pd.sock");
 	assert_string_equal(c.control_group, "wheel");
@@ -198,7 +105,7 @@ test_all_keys(void **state)
 	assert_string_equal(c.server_host, "2001:db8::1");
 	assert_int_equal(c.server_port, 7000);
 	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
-	assert_non_null(strstr(c.source, tmpdir));
+	assert_non_null(strstr(c.source, th_tmpdir));
 }
 
 static void
@@ -221,11 +128,13 @@ test_warnings(void **state)
 	assert_int_equal(c.restart_max, 20);
 	assert_int_equal(c.log_level, LOG_LVL_WARN);
 	assert_int_equal(c.nwarnings, 3);
-	assert_int_equal(count_msgs(CONF_WARNING, ":3: colour: unknown key (ignored)"), 1);
-	assert_int_equal(count_msgs(CONF_WARNING, ":4: restart_max: duplicate key (already set at "
-						  "line 2); the last one, line 4, is used"),
+	assert_int_equal(th_count_msgs(CONF_WARNING, ":3: colour: unknown key (ignored)", NULL), 1);
+	assert_int_equal(th_count_msgs(CONF_WARNING,
+				       ":4: restart_max: duplicate key (already set at "
+				       "line 2); the last one, line 4, is used",
+				       NULL),
 			 1);
-	assert_int_equal(count_msgs(CONF_WARNING, ":5: [other]: unknown section"), 1);
+	assert_int_equal(th_count_msgs(CONF_WARNING, ":5: [other]: unknown section", NULL), 1);
 }
 
 struct bad {
@@ -281,16 +190,16 @@ test_bad_case(void **state)
 	const char *path;
 	struct p2pd_conf c;
 
-	memset(&cap, 0, sizeof(cap));
-	path = write_tmp(b->text);
-	assert_int_equal(p2pdconf_load_diag(path, 1, &capture_diag, &c, err, sizeof(err)), -1);
+	th_capture_reset();
+	path = th_write_tmp(th_tmpdir, b->text, strlen(b->text), 0600);
+	assert_int_equal(p2pdconf_load_diag(path, 1, &th_capture_diag, &c, err, sizeof(err)), -1);
 	if (b->key != NULL)
 		snprintf(where, sizeof(where), "%s:%d: %s: ", path, b->line, b->key);
 	else
 		snprintf(where, sizeof(where), "%s:%d: ", path, b->line);
 	if (strncmp(err, where, strlen(where)) != 0 || strstr(err, b->frag) == NULL)
 		fail_msg("case %s: got \"%s\"; expected \"%s...%s\"", b->name, err, where, b->frag);
-	assert_int_equal(count_msgs(CONF_ERROR, err), 1);
+	assert_int_equal(th_count_msgs(CONF_ERROR, err, NULL), 1);
 }
 
 /* ---- conf.d listing ---------------------------------------------------- */
@@ -321,7 +230,7 @@ test_list_files(void **state)
 	size_t nign = sizeof(ignored) / sizeof(ignored[0]);
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/conf.d", tmpdir);
+	snprintf(dir, sizeof(dir), "%s/conf.d", th_tmpdir);
 	assert_int_equal(mkdir(dir, 0700), 0);
 	touch(dir, "b.conf");
 	touch(dir, "a.conf");
@@ -337,8 +246,8 @@ test_list_files(void **state)
 	snprintf(b, sizeof(b), "%s/dangling.conf", dir);
 	assert_int_equal(symlink(a, b), 0);
 
-	memset(&cap, 0, sizeof(cap));
-	assert_int_equal(p2pdconf_list_files(dir, &f, &capture_diag, err, sizeof(err)), 0);
+	th_capture_reset();
+	assert_int_equal(p2pdconf_list_files(dir, &f, &th_capture_diag, err, sizeof(err)), 0);
 	assert_int_equal(f.n, 4);
 	snprintf(a, sizeof(a), "%s/A-upper.conf", dir);
 	assert_string_equal(f.paths[0], a);
@@ -349,18 +258,20 @@ test_list_files(void **state)
 	snprintf(a, sizeof(a), "%s/link.conf", dir);
 	assert_string_equal(f.paths[3], a);
 	/* Every other name was reported as a debug note naming it. */
-	assert_int_equal(cap.n, (int)nign + 2);
+	assert_int_equal(th_cap.n, (int)nign + 2);
 	for (size_t i = 0; i < nign; i++) {
 		char q[64];
 		snprintf(q, sizeof(q), "ignoring '%s': ", ignored[i]);
-		if (count_msgs(CONF_DEBUG, q) != 1)
+		if (th_count_msgs(CONF_DEBUG, q, NULL) != 1)
 			fail_msg("no debug note for %s", ignored[i]);
 	}
-	assert_int_equal(count_msgs(CONF_DEBUG, "ignoring 'sub.conf': not a regular file"), 1);
-	assert_int_equal(count_msgs(CONF_DEBUG, "ignoring 'dangling.conf': "), 1);
-	assert_int_equal(count_msgs(CONF_DEBUG, "'x.conf~': an editor backup"), 1);
-	assert_int_equal(count_msgs(CONF_DEBUG, "'v.conf.dpkg-old': a package manager's copy"), 1);
-	assert_int_equal(count_msgs(CONF_DEBUG, "'notes.txt': not named *.conf"), 1);
+	assert_int_equal(th_count_msgs(CONF_DEBUG, "ignoring 'sub.conf': not a regular file", NULL),
+			 1);
+	assert_int_equal(th_count_msgs(CONF_DEBUG, "ignoring 'dangling.conf': ", NULL), 1);
+	assert_int_equal(th_count_msgs(CONF_DEBUG, "'x.conf~': an editor backup", NULL), 1);
+	assert_int_equal(
+	    th_count_msgs(CONF_DEBUG, "'v.conf.dpkg-old': a package manager's copy", NULL), 1);
+	assert_int_equal(th_count_msgs(CONF_DEBUG, "'notes.txt': not named *.conf", NULL), 1);
 	p2pdconf_files_free(&f);
 	assert_int_equal(f.n, 0);
 	assert_null(f.paths);
@@ -373,13 +284,13 @@ test_list_empty_and_missing(void **state)
 	struct conf_files f;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/empty.d", tmpdir);
+	snprintf(dir, sizeof(dir), "%s/empty.d", th_tmpdir);
 	assert_int_equal(mkdir(dir, 0700), 0);
 	assert_int_equal(p2pdconf_list_files(dir, &f, NULL, err, sizeof(err)), 0);
 	assert_int_equal(f.n, 0);
 	p2pdconf_files_free(&f);
 
-	snprintf(dir, sizeof(dir), "%s/missing.d", tmpdir);
+	snprintf(dir, sizeof(dir), "%s/missing.d", th_tmpdir);
 	assert_int_equal(p2pdconf_list_files(dir, &f, NULL, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, dir));
 	assert_non_null(strstr(err, strerror(ENOENT)));
@@ -394,20 +305,8 @@ main(void)
 	    cmocka_unit_test(test_all_keys),	 cmocka_unit_test(test_warnings),
 	    cmocka_unit_test(test_list_files),	 cmocka_unit_test(test_list_empty_and_missing),
 	};
-	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
-	size_t nbad = sizeof(bad_cases) / sizeof(bad_cases[0]);
-	struct CMUnitTest *tests = calloc(nfixed + nbad, sizeof(*tests));
-	int rc;
 
-	if (tests == NULL)
-		return 1;
-	memcpy(tests, fixed, sizeof(fixed));
-	for (size_t i = 0; i < nbad; i++) {
-		tests[nfixed + i].name = bad_cases[i].name;
-		tests[nfixed + i].test_func = test_bad_case;
-		tests[nfixed + i].initial_state = (void *)&bad_cases[i];
-	}
-	rc = _cmocka_run_group_tests("p2pdconf", tests, nfixed + nbad, group_setup, group_teardown);
-	free(tests);
-	return rc;
+	return th_run_group_with_cases("p2pdconf", fixed, ARRAY_LEN(fixed), test_bad_case,
+				       bad_cases, sizeof(bad_cases[0]), ARRAY_LEN(bad_cases),
+				       th_tmpdir_setup, th_tmpdir_teardown);
 }

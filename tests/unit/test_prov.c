@@ -1,7 +1,6 @@
 /* Tests of the provisioning-file parser (common/prov) and its line reader
  * (common/linereader). */
 #include <errno.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,94 +17,22 @@
 #include "common/linereader.h"
 #include "common/prov.h"
 #include "common/uid.h"
+#include "common/util.h"
+#include "tests/unit/helper_test.h"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-#define MAXMSG 128
-
-/* Every diagnostic of one load. */
-struct capture {
-	int n;
-	enum conf_sev sev[MAXMSG];
-	int line[MAXMSG];
-	char msg[MAXMSG][LR_MAX_MSG];
-};
-
-static struct capture cap;
-static char tmpdir[64];
-
-static void
-capture_fn(void *arg, enum conf_sev sev, const char *file, int line, const char *msg)
-{
-	struct capture *c = arg;
-
-	assert_non_null(file);
-	if (c->n < MAXMSG) {
-		c->sev[c->n] = sev;
-		c->line[c->n] = line;
-		snprintf(c->msg[c->n], sizeof(c->msg[0]), "%s", msg);
-	}
-	c->n++;
-}
-
-static const struct conf_diag capture_diag = {capture_fn, &cap};
-
-/* The number of captured messages of severity sev containing all of the
- * given fragments (NULL-terminated). */
-static int
-count_msgs(enum conf_sev sev, ...)
-{
-	int found = 0;
-
-	for (int i = 0; i < cap.n && i < MAXMSG; i++) {
-		va_list ap;
-		const char *frag;
-		int ok = cap.sev[i] == sev;
-
-		va_start(ap, sev);
-		while ((frag = va_arg(ap, const char *)) != NULL)
-			if (strstr(cap.msg[i], frag) == NULL)
-				ok = 0;
-		va_end(ap);
-		found += ok;
-	}
-	return found;
-}
-
-static void
-dump_msgs(void)
-{
-	for (int i = 0; i < cap.n && i < MAXMSG; i++)
-		fprintf(stderr, "  [%d] %s\n", cap.sev[i], cap.msg[i]);
-}
 
 static int
 load_text_len(const char *text, size_t len, struct prov *p, char *err, size_t errlen)
 {
-	memset(&cap, 0, sizeof(cap));
-	return prov_load_text_diag("t.conf", text, len, &capture_diag, p, err, errlen);
+	th_capture_reset();
+	return prov_load_text_diag("t.conf", text, len, &th_capture_diag, p, err, errlen);
 }
 
 static int
 load_text(const char *text, struct prov *p, char *err, size_t errlen)
 {
 	return load_text_len(text, strlen(text), p, err, errlen);
-}
-
-/* Writes a new file in tmpdir (made with mkstemp) and returns its path. */
-static char *
-write_tmp(const char *text, size_t len, mode_t mode)
-{
-	static char path[128];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/provXXXXXX", tmpdir);
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
-	return path;
 }
 
 /* A path below the source tree (the tests run from the repository root). */
@@ -117,47 +44,6 @@ src_path(const char *rel)
 
 	snprintf(buf, sizeof(buf), "%.*s%s", (int)(p != NULL ? p - f : 0), f, rel);
 	return buf;
-}
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_prov.XXXXXX");
-	return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-/* Removes path and, for a directory, everything in it. */
-static int
-rm_tree(const char *path)
-{
-	struct dirent *de;
-	struct stat st;
-	char sub[512];
-	DIR *d;
-
-	if (lstat(path, &st) == -1)
-		return -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	if ((d = opendir(path)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-		rm_tree(sub);
-	}
-	closedir(d);
-	return rmdir(path);
-}
-
-/* Removes tmpdir and everything the tests made in it. */
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return rm_tree(tmpdir);
 }
 
 #define HASH_HEX "00112233445566778899aabbccddeeff00112233"
@@ -205,8 +91,8 @@ lex(const char *text, size_t len, int flags, struct seen *s, char *err, size_t e
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	memset(&cap, 0, sizeof(cap));
-	lr_init(&lr, "r.conf", flags, NULL, &capture_diag, err, errlen);
+	th_capture_reset();
+	lr_init(&lr, "r.conf", flags, NULL, &th_capture_diag, err, errlen);
 	rc = lr_parse(&lr, text, len, record, s);
 	assert_int_equal(rc == 0, lr.nerrors == 0);
 	return rc;
@@ -416,8 +302,8 @@ test_reader_too_many_errors(void **state)
 	for (int i = 0; i < LR_MAX_ERRORS * 2; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "=x\n");
 	assert_int_equal(lex(text, n, 0, &s, err, sizeof(err)), -1);
-	assert_int_equal(count_msgs(CONF_ERROR, "missing key name", NULL), LR_MAX_ERRORS);
-	assert_int_equal(count_msgs(CONF_ERROR, "r.conf: too many errors (50); giving up", NULL),
+	assert_int_equal(th_count_msgs(CONF_ERROR, "missing key name", NULL), LR_MAX_ERRORS);
+	assert_int_equal(th_count_msgs(CONF_ERROR, "r.conf: too many errors (50); giving up", NULL),
 			 1);
 	assert_string_equal(err, "r.conf:1: malformed line: missing key name before '='");
 }
@@ -445,9 +331,9 @@ test_seed_sample(void **state)
 	struct prov p;
 
 	(void)state;
-	memset(&cap, 0, sizeof(cap));
-	if (prov_load_file_diag(fixture, 0, &capture_diag, &p, err, sizeof(err)) != 0) {
-		dump_msgs();
+	th_capture_reset();
+	if (prov_load_file_diag(fixture, 0, &th_capture_diag, &p, err, sizeof(err)) != 0) {
+		th_dump_msgs();
 		fail_msg("%s", err);
 	}
 	assert_int_equal(p.mode, PROV_INITIATOR);
@@ -467,10 +353,10 @@ test_seed_sample(void **state)
 	assert_int_equal(p.nerrors, 0);
 	/* The one warning: auth_pass is discouraged (line 14 of the fixture). */
 	assert_int_equal(p.nwarnings, 1);
-	assert_int_equal(count_msgs(CONF_WARNING,
-				    ":14: auth_pass is discouraged; use auth_hash "
-				    "(connectd --hash USER PASSWORD)",
-				    NULL),
+	assert_int_equal(th_count_msgs(CONF_WARNING,
+				       ":14: auth_pass is discouraged; use auth_hash "
+				       "(connectd --hash USER PASSWORD)",
+				       NULL),
 			 1);
 	prov_wipe(&p);
 	assert_false(p.has_auth_pass);
@@ -511,10 +397,10 @@ test_target_example(void **state)
 	struct prov p;
 
 	(void)state;
-	memset(&cap, 0, sizeof(cap));
-	if (prov_load_file_diag(src_path("conf.d/target-ssh.conf.example"), 0, &capture_diag, &p,
+	th_capture_reset();
+	if (prov_load_file_diag(src_path("conf.d/target-ssh.conf.example"), 0, &th_capture_diag, &p,
 				err, sizeof(err)) != 0) {
-		dump_msgs();
+		th_dump_msgs();
 		fail_msg("%s", err);
 	}
 	assert_int_equal(p.mode, PROV_TARGET);
@@ -558,7 +444,7 @@ test_initiator_all_keys(void **state)
 
 	(void)state;
 	assert_int_equal(load_text(text, &p, err, sizeof(err)), 0);
-	assert_int_equal(cap.n, 0);
+	assert_int_equal(th_cap.n, 0);
 	assert_int_equal(p.mode, PROV_INITIATOR);
 	assert_string_equal(p.name, "ssh-pi");
 	assert_int_equal(p.autoconnect, 2);
@@ -643,7 +529,7 @@ test_target_aliases_and_allow(void **state)
 	assert_string_equal(p.secret, "0123456789abcdef-target");
 	assert_string_equal(p.proxy_dest_ip, "198.51.100.20");
 	assert_int_equal(p.allow_encryption, (1 << 3) | (1 << 0));
-	assert_int_equal(cap.n, 0);
+	assert_int_equal(th_cap.n, 0);
 }
 
 static void
@@ -654,7 +540,8 @@ test_crlf_and_bom(void **state)
 			    "auth_pass p4ss word\r\n"
 			    "remote_address 80:00:00:00:01:00:0A:C2\r\n"
 			    "proxy_local_port 33000\r\n";
-	char err[512], *path;
+	char err[512];
+	const char *path;
 	struct prov p;
 
 	(void)state;
@@ -662,7 +549,7 @@ test_crlf_and_bom(void **state)
 	assert_string_equal(p.auth_pass, "p4ss word");
 	assert_int_equal(p.proxy_local_port, 33000);
 	/* The same from a file. */
-	path = write_tmp(text, sizeof(text) - 1, 0600);
+	path = th_write_tmp(th_tmpdir, text, sizeof(text) - 1, 0600);
 	assert_int_equal(prov_load_file(path, &p, err, sizeof(err), 1), 0);
 	assert_string_equal(p.user_id, "alice");
 	prov_wipe(&p);
@@ -679,8 +566,8 @@ test_unknown_key_warns(void **state)
 	(void)state;
 	assert_int_equal(load_text(INIT_BASE "colour blue\n", &p, err, sizeof(err)), 0);
 	assert_int_equal(p.nwarnings, 1);
-	assert_int_equal(count_msgs(CONF_WARNING, "t.conf:5: colour: unknown key (ignored)", NULL),
-			 1);
+	assert_int_equal(
+	    th_count_msgs(CONF_WARNING, "t.conf:5: colour: unknown key (ignored)", NULL), 1);
 	assert_string_equal(err, "");
 }
 
@@ -694,8 +581,8 @@ test_duplicate_key_warns(void **state)
 	assert_int_equal(load_text(INIT_BASE "max_depth 20\nmax_depth 30\n", &p, err, sizeof(err)),
 			 0);
 	assert_int_equal(p.max_depth, 30);
-	assert_int_equal(count_msgs(CONF_WARNING, "t.conf:6: max_depth: duplicate key", "line 5",
-				    "line 6", NULL),
+	assert_int_equal(th_count_msgs(CONF_WARNING, "t.conf:6: max_depth: duplicate key", "line 5",
+				       "line 6", NULL),
 			 1);
 	/* An alias counts as the same key. */
 	assert_int_equal(load_text(INIT_BASE "proxy_bind_address 192.0.2.1\n"
@@ -703,8 +590,8 @@ test_duplicate_key_warns(void **state)
 				   &p, err, sizeof(err)),
 			 0);
 	assert_string_equal(p.proxy_bind_address, "192.0.2.2");
-	assert_int_equal(count_msgs(CONF_WARNING, "t.conf:6: proxy_local_ip: duplicate key",
-				    "'proxy_bind_address'", NULL),
+	assert_int_equal(th_count_msgs(CONF_WARNING, "t.conf:6: proxy_local_ip: duplicate key",
+				       "'proxy_bind_address'", NULL),
 			 1);
 }
 
@@ -719,13 +606,13 @@ test_auth_pass_and_hash(void **state)
 	assert_true(p.has_auth_hash);
 	assert_false(p.has_auth_pass);
 	assert_string_equal(p.auth_pass, "");
-	assert_int_equal(count_msgs(CONF_WARNING,
-				    "t.conf:5: auth_pass: ignored, since auth_hash "
-				    "is set (line 2)",
-				    NULL),
+	assert_int_equal(th_count_msgs(CONF_WARNING,
+				       "t.conf:5: auth_pass: ignored, since auth_hash "
+				       "is set (line 2)",
+				       NULL),
 			 1);
-	for (int i = 0; i < cap.n; i++)
-		assert_null(strstr(cap.msg[i], "hunter2"));
+	for (int i = 0; i < th_cap.n; i++)
+		assert_null(strstr(th_cap.msg[i], "hunter2"));
 }
 
 static void
@@ -736,23 +623,24 @@ test_other_mode_keys_warn(void **state)
 
 	(void)state;
 	assert_int_equal(load_text(INIT_BASE "proxy_dest_port 22\n", &p, err, sizeof(err)), 0);
-	assert_int_equal(count_msgs(CONF_WARNING,
-				    "t.conf:5: proxy_dest_port: ignored: a target key in an "
-				    "initiator file",
-				    NULL),
+	assert_int_equal(th_count_msgs(CONF_WARNING,
+				       "t.conf:5: proxy_dest_port: ignored: a target key in an "
+				       "initiator file",
+				       NULL),
 			 1);
 	assert_int_equal(load_text(TARGET_BASE "encryption 1\n", &p, err, sizeof(err)), 0);
-	assert_int_equal(count_msgs(CONF_WARNING,
-				    "t.conf:4: encryption: ignored: an initiator key in a target "
-				    "file",
-				    NULL),
-			 1);
+	assert_int_equal(
+	    th_count_msgs(CONF_WARNING,
+			  "t.conf:4: encryption: ignored: an initiator key in a target "
+			  "file",
+			  NULL),
+	    1);
 	assert_int_equal(load_text("UID 80:00:00:00:01:00:0A:C2\nsecret short\n"
 				   "proxy_dest_port 22\n",
 				   &p, err, sizeof(err)),
 			 0);
-	assert_int_equal(count_msgs(CONF_WARNING, "t.conf:2: secret: short secret (5 bytes)", NULL),
-			 1);
+	assert_int_equal(
+	    th_count_msgs(CONF_WARNING, "t.conf:2: secret: short secret (5 bytes)", NULL), 1);
 }
 
 /* ---- malformed input: one test per case ---------------------------------- */
@@ -924,10 +812,10 @@ test_bad_case(void **state)
 				 err, kp);
 	}
 	/* ... and is also the first error the diagnostic callback saw. */
-	assert_true(count_msgs(CONF_ERROR, err, NULL) >= 1);
-	for (int i = 0; i < cap.n && i < MAXMSG; i++)
-		if (b->secret != NULL && strstr(cap.msg[i], b->secret) != NULL)
-			fail_msg("case %s: a secret value is shown: %s", b->name, cap.msg[i]);
+	assert_true(th_count_msgs(CONF_ERROR, err, NULL) >= 1);
+	for (int i = 0; i < th_cap.n && i < TH_MAXMSG; i++)
+		if (b->secret != NULL && strstr(th_cap.msg[i], b->secret) != NULL)
+			fail_msg("case %s: a secret value is shown: %s", b->name, th_cap.msg[i]);
 }
 
 /* ---- several errors at once ---------------------------------------------- */
@@ -949,12 +837,12 @@ test_all_errors_listed(void **state)
 			 -1);
 	assert_int_equal(p.nerrors, 3);
 	assert_int_equal(p.nwarnings, 1);
-	assert_int_equal(cap.n, 4);
-	assert_int_equal(cap.line[0], 3);
-	assert_int_equal(cap.line[1], 4);
-	assert_int_equal(cap.line[2], 5);
-	assert_int_equal(cap.sev[2], CONF_WARNING);
-	assert_int_equal(cap.line[3], 6);
+	assert_int_equal(th_cap.n, 4);
+	assert_int_equal(th_cap.line[0], 3);
+	assert_int_equal(th_cap.line[1], 4);
+	assert_int_equal(th_cap.line[2], 5);
+	assert_int_equal(th_cap.sev[2], CONF_WARNING);
+	assert_int_equal(th_cap.line[3], 6);
 	assert_non_null(strstr(err, "t.conf:3: remote_address:"));
 }
 
@@ -998,7 +886,7 @@ test_file_missing(void **state)
 	struct prov p;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/no-such.conf", tmpdir);
+	snprintf(path, sizeof(path), "%s/no-such.conf", th_tmpdir);
 	assert_int_equal(prov_load_file(path, &p, err, sizeof(err), 1), -1);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, strerror(ENOENT)));
@@ -1011,8 +899,8 @@ test_file_is_directory(void **state)
 	struct prov p;
 
 	(void)state;
-	assert_int_equal(prov_load_file(tmpdir, &p, err, sizeof(err), 1), -1);
-	snprintf(want, sizeof(want), "%s: %s (expected a configuration file)", tmpdir,
+	assert_int_equal(prov_load_file(th_tmpdir, &p, err, sizeof(err), 1), -1);
+	snprintf(want, sizeof(want), "%s: %s (expected a configuration file)", th_tmpdir,
 		 strerror(EISDIR));
 	assert_string_equal(err, want);
 }
@@ -1025,7 +913,7 @@ test_file_unreadable(void **state)
 	struct prov p;
 
 	(void)state;
-	path = write_tmp(INIT_BASE, strlen(INIT_BASE), 0000);
+	path = th_write_tmp(th_tmpdir, INIT_BASE, strlen(INIT_BASE), 0000);
 	if (geteuid() != 0) {
 		assert_int_equal(prov_load_file(path, &p, err, sizeof(err), 1), -1);
 		assert_non_null(strstr(err, path));
@@ -1053,7 +941,8 @@ static void
 test_file_permissions(void **state)
 {
 	const char *fixture = src_path("tests/unit/data/seed-initiator.conf");
-	char text[4096], err[1024], want[1024], *path;
+	char text[4096], err[1024], want[1024];
+	const char *path;
 	struct prov p;
 	size_t n;
 	FILE *f;
@@ -1064,7 +953,7 @@ test_file_permissions(void **state)
 	n = fread(text, 1, sizeof(text), f);
 	fclose(f);
 
-	path = write_tmp(text, n, 0600);
+	path = th_write_tmp(th_tmpdir, text, n, 0600);
 	assert_int_equal(prov_load_file(path, &p, err, sizeof(err), 1), 0);
 	assert_int_equal(p.mode, PROV_INITIATOR);
 
@@ -1095,7 +984,7 @@ test_file_label(void **state)
 	FILE *f;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/conf.d", tmpdir);
+	snprintf(dir, sizeof(dir), "%s/conf.d", th_tmpdir);
 	assert_int_equal(mkdir(dir, 0700), 0);
 	snprintf(path, sizeof(path), "%s/ssh-pi.conf", dir);
 	f = fopen(path, "w");
@@ -1202,20 +1091,8 @@ main(void)
 	    cmocka_unit_test(test_file_label),
 	    cmocka_unit_test(test_print_masks_secrets),
 	};
-	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
-	size_t nbad = sizeof(bad_cases) / sizeof(bad_cases[0]);
-	struct CMUnitTest *tests = calloc(nfixed + nbad, sizeof(*tests));
-	int rc;
 
-	if (tests == NULL)
-		return 1;
-	memcpy(tests, fixed, sizeof(fixed));
-	for (size_t i = 0; i < nbad; i++) {
-		tests[nfixed + i].name = bad_cases[i].name;
-		tests[nfixed + i].test_func = test_bad_case;
-		tests[nfixed + i].initial_state = (void *)&bad_cases[i];
-	}
-	rc = _cmocka_run_group_tests("prov", tests, nfixed + nbad, group_setup, group_teardown);
-	free(tests);
-	return rc;
+	return th_run_group_with_cases("prov", fixed, ARRAY_LEN(fixed), test_bad_case, bad_cases,
+				       sizeof(bad_cases[0]), ARRAY_LEN(bad_cases), th_tmpdir_setup,
+				       th_tmpdir_teardown);
 }

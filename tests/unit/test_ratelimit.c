@@ -8,36 +8,16 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "common/keys.h"
 #include "rendezvous/ratelimit.h"
-
-static struct sockaddr_storage
-sa_of(const char *ip, uint16_t port)
-{
-	struct sockaddr_storage ss;
-
-	memset(&ss, 0, sizeof(ss));
-	if (strchr(ip, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		assert_int_equal(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		assert_int_equal(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
-	}
-	return ss;
-}
+#include "tests/unit/helper_test.h"
 
 static int
 take(struct ratelimit *rl, const char *ip, uint64_t now)
 {
-	struct sockaddr_storage ss = sa_of(ip, 1234);
+	struct sockaddr_storage ss = th_addr(ip, 1234);
 	return ratelimit_take(rl, (struct sockaddr *)&ss, now);
 }
 

@@ -6,15 +6,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cmocka.h>
 #include <sodium.h>
 
 #include "common/exitcodes.h"
 #include "common/rc4.h"
+#include "tests/unit/helper_test.h"
 
 /*
  * RFC 6229 section 2. The offsets at which the RFC lists 16 keystream bytes.
@@ -82,16 +79,6 @@ static const char *const ks_str256[18] = {
     "d5a39e3dfcc50280bac4a6b5aa0dca7d", "370b1c1fe655916d97fd0d47ca1d72b8",
 };
 
-static void
-unhex16(const char *hex, uint8_t out[16])
-{
-	size_t binlen;
-
-	assert_int_equal(strlen(hex), 32);
-	assert_int_equal(sodium_hex2bin(out, 16, hex, 32, NULL, &binlen, NULL), 0);
-	assert_int_equal(binlen, 16);
-}
-
 /* Each offset from a fresh key schedule, reached with rc4_skip. */
 static void
 check_with_skip(const uint8_t *key, size_t keylen, const char *const ks[18])
@@ -100,7 +87,7 @@ check_with_skip(const uint8_t *key, size_t keylen, const char *const ks[18])
 	struct rc4 st;
 
 	for (size_t i = 0; i < 18; i++) {
-		unhex16(ks[i], want);
+		th_unhex(ks[i], want, 16);
 		rc4_init(&st, key, keylen);
 		rc4_skip(&st, offsets[i]);
 		memset(got, 0, sizeof(got));
@@ -130,7 +117,7 @@ check_streamed(const uint8_t *key, size_t keylen, const char *const ks[18])
 		done += n;
 	}
 	for (size_t i = 0; i < 18; i++) {
-		unhex16(ks[i], want);
+		th_unhex(ks[i], want, 16);
 		assert_memory_equal(stream + offsets[i], want, 16);
 	}
 	rc4_wipe(&st);
@@ -160,18 +147,12 @@ static void
 test_rfc6229_key_from_string(void **state)
 {
 	static const char ietf[] = "Internet Engineering Task Force";
-	uint8_t key[crypto_hash_sha256_BYTES], want[32];
-	size_t binlen;
+	uint8_t key[crypto_hash_sha256_BYTES];
 
 	(void)state;
 	assert_true(sodium_init() >= 0);
 	crypto_hash_sha256(key, (const uint8_t *)ietf, sizeof(ietf) - 1);
-	assert_int_equal(
-	    sodium_hex2bin(want, sizeof(want),
-			   "1ada31d5cf688221c109163908ebe51debb46227c6cc8b37641910833222772a", 64,
-			   NULL, &binlen, NULL),
-	    0);
-	assert_memory_equal(key, want, 32);
+	th_assert_hex(key, 32, "1ada31d5cf688221c109163908ebe51debb46227c6cc8b37641910833222772a");
 	check_with_skip(key + 27, 5, ks_str40);
 	check_streamed(key + 27, 5, ks_str40);
 	check_with_skip(key, 32, ks_str256);
@@ -196,7 +177,7 @@ test_key_length_extremes(void **state)
 	rc4_init(&st, zero, 1);
 	memset(got, 0, sizeof(got));
 	rc4_crypt(&st, got, got, 16);
-	unhex16("de188941a3375d3a8a061e67576e926d", want);
+	th_unhex("de188941a3375d3a8a061e67576e926d", want, 16);
 	assert_memory_equal(got, want, 16);
 
 	for (int i = 0; i < 256; i++)
@@ -204,7 +185,7 @@ test_key_length_extremes(void **state)
 	rc4_init(&st, key, sizeof(key));
 	memset(got, 0, sizeof(got));
 	rc4_crypt(&st, got, got, 16);
-	unhex16("5e2eb7b20d86864f73d39dd95c5a1525", want);
+	th_unhex("5e2eb7b20d86864f73d39dd95c5a1525", want, 16);
 	assert_memory_equal(got, want, 16);
 	rc4_wipe(&st);
 }
@@ -247,26 +228,6 @@ test_wipe(void **state)
 		assert_int_equal(p[i], 0);
 }
 
-/* Runs f in a child with stderr silenced; returns its exit status, or -1. */
-static int
-exit_status_of(void (*f)(void))
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		if (fd >= 0)
-			dup2(fd, 2);
-		f();
-		_exit(0);
-	}
-	assert_true(pid > 0);
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void
 init_empty_key(void)
 {
@@ -288,8 +249,8 @@ static void
 test_bad_key_length_ends_process(void **state)
 {
 	(void)state;
-	assert_int_equal(exit_status_of(init_empty_key), EXIT_UNKNOWN);
-	assert_int_equal(exit_status_of(init_long_key), EXIT_UNKNOWN);
+	assert_int_equal(th_exit_status_of(init_empty_key), EXIT_UNKNOWN);
+	assert_int_equal(th_exit_status_of(init_long_key), EXIT_UNKNOWN);
 }
 
 int

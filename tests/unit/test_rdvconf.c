@@ -1,7 +1,6 @@
 /* Tests of rendezvousd.conf parsing and lookups (common/rdvconf). */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -19,122 +17,22 @@
 #include "common/rdvconf.h"
 #include "common/uid.h"
 #include "common/util.h"
+#include "tests/unit/helper_test.h"
 
-#define MAXMSG 64
-
-struct capture {
-	int n;
-	enum conf_sev sev[MAXMSG];
-	char msg[MAXMSG][LR_MAX_MSG];
-};
-
-static struct capture cap;
-static char tmpdir[64];
-static char last_path[128];
-
-static void
-capture_fn(void *arg, enum conf_sev sev, const char *file, int line, const char *msg)
-{
-	struct capture *c = arg;
-
-	(void)file;
-	(void)line;
-	if (c->n < MAXMSG) {
-		c->sev[c->n] = sev;
-		snprintf(c->msg[c->n], sizeof(c->msg[0]), "%s", msg);
-	}
-	c->n++;
-}
-
-static const struct conf_diag capture_diag = {capture_fn, &cap};
-
-static int
-count_msgs(enum conf_sev sev, const char *frag)
-{
-	int found = 0;
-
-	for (int i = 0; i < cap.n && i < MAXMSG; i++)
-		found += cap.sev[i] == sev && strstr(cap.msg[i], frag) != NULL;
-	return found;
-}
-
-static int
-any_msg_has(const char *frag)
-{
-	for (int i = 0; i < cap.n && i < MAXMSG; i++)
-		if (strstr(cap.msg[i], frag) != NULL)
-			return 1;
-	return 0;
-}
-
-/* Writes text to a new file (mkstemp, mode 0600) in tmpdir; returns its path. */
-static const char *
-write_tmp(const char *text, mode_t mode)
-{
-	size_t n = strlen(text);
-	int fd;
-
-	snprintf(last_path, sizeof(last_path), "%s/rdvXXXXXX", tmpdir);
-	fd = mkstemp(last_path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, n), (ssize_t)n);
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
-	return last_path;
-}
+static const char *last_path; /* the file the last load read */
 
 static int
 load_mode(const char *text, mode_t mode, struct rdv_conf *c, char *err, size_t errlen)
 {
-	memset(&cap, 0, sizeof(cap));
-	return rdvconf_load_diag(write_tmp(text, mode), 1, &capture_diag, c, err, errlen);
+	th_capture_reset();
+	last_path = th_write_tmp(th_tmpdir, text, strlen(text), mode);
+	return rdvconf_load_diag(last_path, 1, &th_capture_diag, c, err, errlen);
 }
 
 static int
 load(const char *text, struct rdv_conf *c, char *err, size_t errlen)
 {
 	return load_mode(text, 0600, c, err, errlen);
-}
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_rdvconf.XXXXXX");
-	return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-/* Removes path and, for a directory, everything in it. */
-static int
-rm_tree(const char *path)
-{
-	struct dirent *de;
-	struct stat st;
-	char sub[512];
-	DIR *d;
-
-	if (lstat(path, &st) == -1)
-		return -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	if ((d = opendir(path)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-		rm_tree(sub);
-	}
-	closedir(d);
-	return rmdir(path);
-}
-
-/* Removes tmpdir and everything the tests made in it. */
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return rm_tree(tmpdir);
 }
 
 static p2p_uid
@@ -199,7 +97,7 @@ test_full(void **state)
 	(void)state;
 	if (load(full_conf, &c, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
-	assert_int_equal(cap.n, 0);
+	assert_int_equal(th_cap.n, 0);
 	assert_string_equal(c.listen, "192.0.2.1:6000");
 	assert_int_equal(c.listen_addr.ss_family, AF_INET);
 	assert_int_equal(ntohs(((struct sockaddr_in *)&c.listen_addr)->sin_port), 6000);
@@ -221,7 +119,7 @@ test_full(void **state)
 	assert_non_null(u);
 	assert_true(u->allow_all);
 	assert_true(rdvconf_user_may_reach(u, &u9));
-	assert_int_equal(hex_decode(HASH_A, hash_a, sizeof(hash_a)), 0);
+	th_unhex(HASH_A, hash_a, sizeof(hash_a));
 	assert_memory_equal(u->auth_hash, hash_a, AUTH_HASH_LEN);
 	assert_int_equal(u->line, 17);
 	assert_null(rdvconf_user(&c, "alic", 4));
@@ -264,7 +162,7 @@ test_defaults(void **state)
 	struct rdv_conf c;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/none.conf", tmpdir);
+	snprintf(path, sizeof(path), "%s/none.conf", th_tmpdir);
 	assert_int_equal(rdvconf_load(path, 0, &c, err, sizeof(err)), 0);
 	assert_string_equal(c.listen, "0.0.0.0:5959");
 	assert_int_equal(c.listen_port, 5959);
@@ -313,7 +211,7 @@ test_allow_forms(void **state)
 	assert_true(rdvconf_user_may_reach(u, &u3));
 	u = rdvconf_user(&c, "c", 1);
 	assert_true(u->allow_all);
-	assert_int_equal(cap.n, 0);
+	assert_int_equal(th_cap.n, 0);
 	rdvconf_free(&c);
 }
 
@@ -359,16 +257,22 @@ test_warnings(void **state)
 			      &c, err, sizeof(err)),
 			 0);
 	assert_int_equal(c.rate_limit, 6);
-	assert_int_equal(count_msgs(CONF_WARNING, ":2: [server] colour: unknown key (ignored)"), 1);
-	assert_int_equal(count_msgs(CONF_WARNING, ":4: rate_limit: duplicate key (already set at "
-						  "line 3)"),
-			 1);
-	assert_int_equal(count_msgs(CONF_WARNING, ":5: [elsewhere]: unknown section"), 1);
-	assert_int_equal(count_msgs(CONF_WARNING, ":10: [user a] shoe_size: unknown key"), 1);
 	assert_int_equal(
-	    count_msgs(CONF_WARNING, ":9: [user a] allow: " DEV1 " has no [device] section"), 1);
-	assert_int_equal(count_msgs(CONF_WARNING, ":11: [device " DEV2 "]: short secret (5 bytes)"),
+	    th_count_msgs(CONF_WARNING, ":2: [server] colour: unknown key (ignored)", NULL), 1);
+	assert_int_equal(th_count_msgs(CONF_WARNING,
+				       ":4: rate_limit: duplicate key (already set at "
+				       "line 3)",
+				       NULL),
 			 1);
+	assert_int_equal(th_count_msgs(CONF_WARNING, ":5: [elsewhere]: unknown section", NULL), 1);
+	assert_int_equal(th_count_msgs(CONF_WARNING, ":10: [user a] shoe_size: unknown key", NULL),
+			 1);
+	assert_int_equal(th_count_msgs(CONF_WARNING,
+				       ":9: [user a] allow: " DEV1 " has no [device] section",
+				       NULL),
+			 1);
+	assert_int_equal(
+	    th_count_msgs(CONF_WARNING, ":11: [device " DEV2 "]: short secret (5 bytes)", NULL), 1);
 	assert_int_equal(c.nwarnings, 6);
 	rdvconf_free(&c);
 }
@@ -386,14 +290,14 @@ test_permissions(void **state)
 		 "%s: holds device secrets and user auth_hash values but is readable by others "
 		 "(mode 0644); run: chmod 600 %s",
 		 last_path, last_path);
-	assert_int_equal(count_msgs(CONF_WARNING, want), 1);
+	assert_int_equal(th_count_msgs(CONF_WARNING, want, NULL), 1);
 	rdvconf_free(&c);
 	assert_int_equal(load_mode(text, 0600, &c, err, sizeof(err)), 0);
-	assert_int_equal(cap.n, 0);
+	assert_int_equal(th_cap.n, 0);
 	rdvconf_free(&c);
 	/* No accounts: nothing to protect, no warning. */
 	assert_int_equal(load_mode("[server]\nrelay = no\n", 0644, &c, err, sizeof(err)), 0);
-	assert_int_equal(cap.n, 0);
+	assert_int_equal(th_cap.n, 0);
 	rdvconf_free(&c);
 }
 
@@ -523,7 +427,7 @@ test_bad_case(void **state)
 	snprintf(where, sizeof(where), "%s:%d: %s", last_path, b->line, b->start);
 	if (strncmp(err, where, strlen(where)) != 0 || strstr(err, b->frag) == NULL)
 		fail_msg("case %s: got \"%s\"; expected \"%s...%s\"", b->name, err, where, b->frag);
-	if (b->secret != NULL && any_msg_has(b->secret))
+	if (b->secret != NULL && th_any_msg_has(b->secret))
 		fail_msg("case %s: a secret value is shown", b->name);
 	/* On error nothing is left allocated. */
 	assert_int_equal(c.nusers, 0);
@@ -545,20 +449,8 @@ main(void)
 	    cmocka_unit_test(test_permissions),
 	    cmocka_unit_test(test_many_accounts),
 	};
-	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
-	size_t nbad = sizeof(bad_cases) / sizeof(bad_cases[0]);
-	struct CMUnitTest *tests = calloc(nfixed + nbad, sizeof(*tests));
-	int rc;
 
-	if (tests == NULL)
-		return 1;
-	memcpy(tests, fixed, sizeof(fixed));
-	for (size_t i = 0; i < nbad; i++) {
-		tests[nfixed + i].name = bad_cases[i].name;
-		tests[nfixed + i].test_func = test_bad_case;
-		tests[nfixed + i].initial_state = (void *)&bad_cases[i];
-	}
-	rc = _cmocka_run_group_tests("rdvconf", tests, nfixed + nbad, group_setup, group_teardown);
-	free(tests);
-	return rc;
+	return th_run_group_with_cases("rdvconf", fixed, ARRAY_LEN(fixed), test_bad_case, bad_cases,
+				       sizeof(bad_cases[0]), ARRAY_LEN(bad_cases), th_tmpdir_setup,
+				       th_tmpdir_teardown);
 }

@@ -27,6 +27,7 @@
 #include "common/stun.h"
 #include "common/util.h"
 #include "rendezvous/server.h"
+#include "tests/unit/helper_test.h"
 
 #define UID_ON	"80:00:00:00:01:00:0A:C2"
 #define UID_OFF "80:00:00:00:01:00:0A:C3"
@@ -85,21 +86,15 @@ free_port(uint16_t not )
 }
 
 static void
-hexs(const uint8_t *b, size_t n, char *out)
-{
-	hex_encode(b, n, out);
-}
-
-static void
 write_conf(int with_carol, unsigned rate)
 {
 	char ha[41], hb[41], hc[41];
 	FILE *f = fopen(E.path, "w");
 
 	assert_non_null(f);
-	hexs(E.alice, AUTH_HASH_LEN, ha);
-	hexs(E.bob, AUTH_HASH_LEN, hb);
-	hexs(E.carol, AUTH_HASH_LEN, hc);
+	hex_encode(E.alice, AUTH_HASH_LEN, ha);
+	hex_encode(E.bob, AUTH_HASH_LEN, hb);
+	hex_encode(E.carol, AUTH_HASH_LEN, hc);
 	fprintf(f,
 		"[server]\nlisten = 127.0.0.1:%u\nalt_port = %u\nrate_limit = %u\n"
 		"presence_timeout = 90\nlog_level = error\n\n"
@@ -137,8 +132,7 @@ setup(void **state)
 	log_init("test_rdvserver", LOG_LVL_ERROR);
 	assert_int_equal(keys_init(), 0);
 	memset(&E, 0, sizeof(E));
-	snprintf(E.dir, sizeof(E.dir), "/tmp/p2pd-rdvtest-XXXXXX");
-	assert_non_null(mkdtemp(E.dir));
+	assert_int_equal(th_mkdtemp(E.dir, sizeof(E.dir), "p2pd-rdvtest"), 0);
 	snprintf(E.path, sizeof(E.path), "%s/rendezvousd.conf", E.dir);
 	randombytes_buf(E.alice, sizeof(E.alice));
 	randombytes_buf(E.bob, sizeof(E.bob));
@@ -157,9 +151,7 @@ teardown(void **state)
 	(void)state;
 	server_free(E.srv);
 	ev_loop_destroy(E.loop);
-	unlink(E.path);
-	rmdir(E.dir);
-	return 0;
+	return th_rm_tree(E.dir);
 }
 
 static struct client
@@ -233,6 +225,20 @@ id_of(struct rdv_id *id, const char *who)
 	}
 }
 
+/* A HELLO from who with a fresh cnonce, built into pkt (cap bytes) and h;
+ * returns its length. */
+static int
+hello_pkt(struct rdv_hello *h, const char *who, uint8_t *pkt, size_t cap)
+{
+	int n;
+
+	id_of(&h->id, who);
+	randombytes_buf(h->cnonce, sizeof(h->cnonce));
+	n = rdv_build_hello(pkt, cap, h);
+	assert_true(n > 0);
+	return n;
+}
+
 /* HELLO -> CHALLENGE; fills a's head (id, cnonce, ts, snonce). */
 static void
 hello(struct client *c, const char *who, struct rdv_auth *a)
@@ -243,9 +249,7 @@ hello(struct client *c, const char *who, struct rdv_auth *a)
 	int n;
 
 	memset(a, 0, sizeof(*a));
-	id_of(&h.id, who);
-	randombytes_buf(h.cnonce, sizeof(h.cnonce));
-	n = rdv_build_hello(pkt, sizeof(pkt), &h);
+	n = hello_pkt(&h, who, pkt, sizeof(pkt));
 	send_to(c, 0, pkt, (size_t)n);
 	n = recv_msg(c, pkt, sizeof(pkt));
 	assert_int_equal(n, RDV_CHALLENGE_LEN);
@@ -277,6 +281,36 @@ expect_nothing(struct client *c)
 	assert_int_equal(recv_msg(c, pkt, sizeof(pkt)), -1);
 }
 
+/* HELLO -> CHALLENGE as target uid, then its AUTH proving the device key kdev,
+ * built into pkt (cap bytes) and not sent; returns its length. */
+static int
+device_auth(struct client *c, const char *uid, struct rdv_auth *a,
+	    const uint8_t kdev[RDV_SECRET_LEN], uint8_t *pkt, size_t cap)
+{
+	int n;
+
+	hello(c, uid, a);
+	n = rdv_build_auth(pkt, cap, a, kdev, RDV_SECRET_LEN);
+	assert_true(n > 0);
+	return n;
+}
+
+/* The AUTH_OK c gets for a device's AUTH a: the login key (from kdev) into
+ * klogin, the message into ok. */
+static void
+expect_auth_ok(struct client *c, const struct rdv_auth *a, const uint8_t kdev[RDV_SECRET_LEN],
+	       uint8_t klogin[RDV_SECRET_LEN], struct rdv_auth_ok *ok)
+{
+	uint8_t pkt[RDV_MAX_DGRAM];
+	int n;
+
+	rdv_login_key(klogin, kdev, RDV_SECRET_LEN, a->cnonce, a->snonce);
+	n = recv_msg(c, pkt, sizeof(pkt));
+	assert_true(n > 0);
+	assert_int_equal(rdv_parse_auth_ok(pkt, (size_t)n, ok, klogin, NULL), 0);
+	assert_memory_equal(ok->cnonce, a->cnonce, RDV_NONCE_LEN);
+}
+
 /* Log a target in; returns its login. */
 static struct login
 register_target(struct client *c, const char *uid, const char *secret)
@@ -287,16 +321,10 @@ register_target(struct client *c, const char *uid, const char *secret)
 	uint8_t pkt[RDV_MAX_DGRAM], kdev[RDV_SECRET_LEN];
 	int n;
 
-	hello(c, uid, &a);
 	rdv_device_key(kdev, secret);
-	n = rdv_build_auth(pkt, sizeof(pkt), &a, kdev, sizeof(kdev));
-	assert_true(n > 0);
+	n = device_auth(c, uid, &a, kdev, pkt, sizeof(pkt));
 	send_to(c, 0, pkt, (size_t)n);
-	rdv_login_key(L.klogin, kdev, sizeof(kdev), a.cnonce, a.snonce);
-	n = recv_msg(c, pkt, sizeof(pkt));
-	assert_true(n > 0);
-	assert_int_equal(rdv_parse_auth_ok(pkt, (size_t)n, &ok, L.klogin, NULL), 0);
-	assert_memory_equal(ok.cnonce, a.cnonce, RDV_NONCE_LEN);
+	expect_auth_ok(c, &a, kdev, L.klogin, &ok);
 	assert_int_equal(ok.keepalive, SRV_KEEPALIVE_S);
 	assert_true(rdv_addr_equal(&ok.observed, &c->me));
 	memcpy(L.login_id, ok.login_id, RDV_LOGIN_ID_LEN);
@@ -317,10 +345,7 @@ initiator_auth(struct client *c, const char *user, const uint8_t *key, const cha
 	hello(c, user, a);
 	assert_int_equal(uid_parse(uid, &a->uid, &why), 0);
 	a->mode = 3;
-	memset(&lan, 0, sizeof(lan));
-	lan.family = 4;
-	lan.port = 4242;
-	assert_int_equal(inet_pton(AF_INET, "192.0.2.10", lan.ip), 1);
+	lan = th_rdv_addr("192.0.2.10", 4242);
 	assert_int_equal(rdv_cands_add(&a->cands, &lan), 0);
 	n = rdv_build_auth(pkt, sizeof(pkt), a, key, AUTH_HASH_LEN);
 	assert_true(n > 0);
@@ -482,26 +507,21 @@ test_refusals(void **state)
 	struct rdv_auth ta;
 	uint8_t pkt[RDV_MAX_DGRAM], kdev[RDV_SECRET_LEN];
 	int n;
-	hello(&t, UID_OFF, &ta);
 	rdv_device_key(kdev, SECRET);
-	n = rdv_build_auth(pkt, sizeof(pkt), &ta, kdev, sizeof(kdev));
+	n = device_auth(&t, UID_OFF, &ta, kdev, pkt, sizeof(pkt));
 	send_to(&t, 0, pkt, (size_t)n);
 	expect_error(&t, ta.cnonce, RDV_ERR_BAD_AUTH);
-	hello(&t, "80:00:00:00:01:00:0A:FF", &ta);
-	n = rdv_build_auth(pkt, sizeof(pkt), &ta, kdev, sizeof(kdev));
+	n = device_auth(&t, "80:00:00:00:01:00:0A:FF", &ta, kdev, pkt, sizeof(pkt));
 	send_to(&t, 0, pkt, (size_t)n);
 	expect_error(&t, ta.cnonce, RDV_ERR_UNKNOWN_ID);
 	/* a malformed body behind a valid cookie -> 6 */
-	hello(&t, UID_ON, &ta);
-	n = rdv_build_auth(pkt, sizeof(pkt), &ta, kdev, sizeof(kdev));
+	n = device_auth(&t, UID_ON, &ta, kdev, pkt, sizeof(pkt));
 	pkt[n - 17] = 9; /* candidate count */
 	send_to(&t, 0, pkt, (size_t)n);
 	expect_error(&t, ta.cnonce, RDV_ERR_MALFORMED);
 	/* a HELLO with an invalid role -> 6 */
 	struct rdv_hello h;
-	id_of(&h.id, "alice");
-	randombytes_buf(h.cnonce, sizeof(h.cnonce));
-	n = rdv_build_hello(pkt, sizeof(pkt), &h);
+	n = hello_pkt(&h, "alice", pkt, sizeof(pkt));
 	pkt[2] = 7;
 	send_to(&t, 0, pkt, (size_t)n);
 	expect_error(&t, h.cnonce, RDV_ERR_MALFORMED);
@@ -521,34 +541,26 @@ test_replay_stale_cookie(void **state)
 	(void)state;
 	rdv_device_key(kdev, SECRET);
 	/* A captured AUTH works once; its replay is refused with ERROR 2. */
-	hello(&t, UID_ON, &a);
-	n = rdv_build_auth(pkt, sizeof(pkt), &a, kdev, sizeof(kdev));
+	n = device_auth(&t, UID_ON, &a, kdev, pkt, sizeof(pkt));
 	send_to(&t, 0, pkt, (size_t)n);
-	rdv_login_key(kl, kdev, sizeof(kdev), a.cnonce, a.snonce);
-	uint8_t r[RDV_MAX_DGRAM];
-	int rn = recv_msg(&t, r, sizeof(r));
-	assert_int_equal(rdv_parse_auth_ok(r, (size_t)rn, &ok, kl, NULL), 0);
+	expect_auth_ok(&t, &a, kdev, kl, &ok);
 	send_to(&t, 0, pkt, (size_t)n);
 	expect_error(&t, a.cnonce, RDV_ERR_BAD_AUTH);
 
 	/* A cookie made for another source address is refused. */
-	hello(&t, UID_ON, &a);
-	n = rdv_build_auth(pkt, sizeof(pkt), &a, kdev, sizeof(kdev));
+	n = device_auth(&t, UID_ON, &a, kdev, pkt, sizeof(pkt));
 	send_to(&other, 0, pkt, (size_t)n);
 	expect_error(&other, a.cnonce, RDV_ERR_BAD_AUTH);
 	expect_nothing(&t);
 
 	/* A challenge more than 60 s old is refused; 60 s is still fine. */
-	hello(&t, UID_ON, &a);
-	n = rdv_build_auth(pkt, sizeof(pkt), &a, kdev, sizeof(kdev));
+	n = device_auth(&t, UID_ON, &a, kdev, pkt, sizeof(pkt));
 	server_input(E.srv, 0, pkt, (size_t)n, (struct sockaddr *)&t.addr, sizeof(t.addr), NULL,
 		     ((uint64_t)a.ts + 61) * 1000);
 	expect_error(&t, a.cnonce, RDV_ERR_BAD_AUTH);
 	server_input(E.srv, 0, pkt, (size_t)n, (struct sockaddr *)&t.addr, sizeof(t.addr), NULL,
 		     ((uint64_t)a.ts + 60) * 1000 + 999);
-	rn = recv_msg(&t, r, sizeof(r));
-	rdv_login_key(kl, kdev, sizeof(kdev), a.cnonce, a.snonce);
-	assert_int_equal(rdv_parse_auth_ok(r, (size_t)rn, &ok, kl, NULL), 0);
+	expect_auth_ok(&t, &a, kdev, kl, &ok);
 	/* A ts from the future (a forged one) is refused too. */
 	hello(&t, UID_ON, &a);
 	a.ts += 5;
@@ -703,9 +715,7 @@ test_no_amplification(void **state)
 
 	(void)state;
 	/* A HELLO shorter than 96 bytes is dropped and counted. */
-	id_of(&h.id, "alice");
-	randombytes_buf(h.cnonce, sizeof(h.cnonce));
-	n = rdv_build_hello(pkt, sizeof(pkt), &h);
+	n = hello_pkt(&h, "alice", pkt, sizeof(pkt));
 	dropped = server_get_stats(E.srv)->drop_malformed;
 	send_to(&c, 0, pkt, RDV_HELLO_LEN - 1);
 	expect_nothing(&c);
@@ -713,9 +723,8 @@ test_no_amplification(void **state)
 	/* Every prefix of a HELLO, and of an AUTH. */
 	for (int k = 1; k <= n; k++)
 		check_small(&c, pkt, (size_t)k);
-	hello(&c, UID_ON, &a);
 	rdv_device_key(kdev, "not-the-secret-at-all-000000");
-	n = rdv_build_auth(pkt, sizeof(pkt), &a, kdev, sizeof(kdev));
+	n = device_auth(&c, UID_ON, &a, kdev, pkt, sizeof(pkt));
 	for (int k = 1; k <= n; k++)
 		check_small(&c, pkt, (size_t)k);
 	/* Random datagrams, with and without a valid header. */
@@ -751,9 +760,7 @@ test_rate_limit(void **state)
 	/* A second server with rate_limit 3 (a burst of 6). */
 	server_free(E.srv);
 	E.srv = start_server(3);
-	id_of(&h.id, "alice");
-	randombytes_buf(h.cnonce, sizeof(h.cnonce));
-	n = rdv_build_hello(pkt, sizeof(pkt), &h);
+	n = hello_pkt(&h, "alice", pkt, sizeof(pkt));
 	now = now_ms();
 	for (int k = 0; k < 20; k++)
 		server_input(E.srv, 0, pkt, (size_t)n, (struct sockaddr *)&c.addr, sizeof(c.addr),

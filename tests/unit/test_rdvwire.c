@@ -14,6 +14,7 @@
 
 #include "common/keys.h"
 #include "common/rdvwire.h"
+#include "tests/unit/helper_test.h"
 
 typedef int (*parse_fn)(const uint8_t *p, size_t n, void *out, const uint8_t *key);
 
@@ -29,30 +30,6 @@ setup(void **state)
 	return 0;
 }
 
-static struct rdv_addr
-addr4(const char *ip, uint16_t port)
-{
-	struct rdv_addr a;
-
-	memset(&a, 0, sizeof(a));
-	a.family = 4;
-	a.port = port;
-	assert_int_equal(inet_pton(AF_INET, ip, a.ip), 1);
-	return a;
-}
-
-static struct rdv_addr
-addr6(const char *ip, uint16_t port)
-{
-	struct rdv_addr a;
-
-	memset(&a, 0, sizeof(a));
-	a.family = 6;
-	a.port = port;
-	assert_int_equal(inet_pton(AF_INET6, ip, a.ip), 1);
-	return a;
-}
-
 /* A full list: 4 IPv4 and 4 IPv6 candidates (the largest encoding). */
 static void
 full_cands(struct rdv_cands *c)
@@ -62,10 +39,10 @@ full_cands(struct rdv_cands *c)
 	rdv_cands_clear(c);
 	for (int i = 0; i < 4; i++) {
 		snprintf(ip, sizeof(ip), "198.51.100.%d", i + 1);
-		struct rdv_addr a = addr4(ip, (uint16_t)(40000 + i));
+		struct rdv_addr a = th_rdv_addr(ip, (uint16_t)(40000 + i));
 		assert_int_equal(rdv_cands_add(c, &a), 0);
 		snprintf(ip, sizeof(ip), "2001:db8::%d", i + 1);
-		a = addr6(ip, (uint16_t)(50000 + i));
+		a = th_rdv_addr(ip, (uint16_t)(50000 + i));
 		assert_int_equal(rdv_cands_add(c, &a), 0);
 	}
 }
@@ -360,7 +337,7 @@ test_auth_ok(void **state)
 	randombytes_buf(m.cnonce, sizeof(m.cnonce));
 	randombytes_buf(m.login_id, sizeof(m.login_id));
 	m.keepalive = 15;
-	m.observed = addr6("2001:db8::7", 40001);
+	m.observed = th_rdv_addr("2001:db8::7", 40001);
 	n = rdv_build_auth_ok(pkt, sizeof(pkt), &m, k_a);
 	assert_int_equal(n, 2 + 16 + 8 + 2 + 19 + 16);
 	assert_int_equal(rdv_parse_auth_ok(pkt, (size_t)n, &o, k_a, NULL), 0);
@@ -431,7 +408,7 @@ test_keepalive(void **state)
 	memset(&a, 0, sizeof(a));
 	memcpy(a.login_id, k.login_id, RDV_LOGIN_ID_LEN);
 	a.seq = 77;
-	a.observed = addr4("203.0.113.3", 40001);
+	a.observed = th_rdv_addr("203.0.113.3", 40001);
 	n = rdv_build_ka_ack(pkt, sizeof(pkt), &a, k_a);
 	assert_int_equal(n, 2 + 8 + 8 + 7 + 16);
 	assert_int_equal(rdv_parse_ka_ack(pkt, (size_t)n, &b, k_a, NULL), 0);
@@ -507,7 +484,7 @@ static void
 test_cands(void **state)
 {
 	struct rdv_cands c, d;
-	struct rdv_addr a = addr4("192.0.2.1", 5959), bad;
+	struct rdv_addr a = th_rdv_addr("192.0.2.1", 5959), bad;
 	uint8_t buf[256];
 	struct wbuf w;
 	struct rbuf r;
@@ -568,7 +545,7 @@ test_sockaddr(void **state)
 	assert_string_equal(rdv_addr_format(&a, buf, sizeof(buf)), "203.0.113.9:4242");
 	assert_int_equal(rdv_addr_to_sockaddr(&a, &ss), sizeof(struct sockaddr_in));
 	assert_int_equal(ss.ss_family, AF_INET);
-	a = addr6("2001:db8::1", 9);
+	a = th_rdv_addr("2001:db8::1", 9);
 	assert_string_equal(rdv_addr_format(&a, buf, sizeof(buf)), "[2001:db8::1]:9");
 	ss.ss_family = AF_UNIX;
 	assert_int_equal(rdv_addr_from_sockaddr(&a, (struct sockaddr *)&ss), -1);
@@ -606,7 +583,7 @@ static void
 test_cookie(void **state)
 {
 	uint8_t ks[RDV_SECRET_LEN], cn[RDV_NONCE_LEN], sn[RDV_NONCE_LEN], want[MAC_LEN];
-	struct rdv_addr src = addr4("203.0.113.3", 40001), other;
+	struct rdv_addr src = th_rdv_addr("203.0.113.3", 40001), other;
 	struct rdv_id id, id2;
 	const char *why;
 	uint8_t in[128];
@@ -632,9 +609,9 @@ test_cookie(void **state)
 	assert_memory_equal(sn, want, MAC_LEN);
 
 	/* Another source address, port, ts, id, cnonce or key: refused. */
-	other = addr4("203.0.113.4", 40001);
+	other = th_rdv_addr("203.0.113.4", 40001);
 	assert_int_equal(rdv_cookie_verify(sn, ks, 1000, &other, &id, cn), -1);
-	other = addr4("203.0.113.3", 40002);
+	other = th_rdv_addr("203.0.113.3", 40002);
 	assert_int_equal(rdv_cookie_verify(sn, ks, 1000, &other, &id, cn), -1);
 	assert_int_equal(rdv_cookie_verify(sn, ks, 1001, &src, &id, cn), -1);
 	assert_int_equal(rdv_id_initiator(&id2, "alicf", &why), 0);

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "common/keys.h"
 #include "rendezvous/registry.h"
+#include "tests/unit/helper_test.h"
 
 static struct registry *
 new_reg(size_t logins, size_t sessions, size_t replay)
@@ -24,30 +24,18 @@ new_reg(size_t logins, size_t sessions, size_t replay)
 	return reg;
 }
 
-static struct sockaddr_in
-sin_of(const char *ip, uint16_t port)
-{
-	struct sockaddr_in s;
-
-	memset(&s, 0, sizeof(s));
-	s.sin_family = AF_INET;
-	s.sin_port = htons(port);
-	assert_int_equal(inet_pton(AF_INET, ip, &s.sin_addr), 1);
-	return s;
-}
-
 static struct reg_login *
 add_target(struct registry *reg, uint8_t last, uint64_t now, int *replaced)
 {
 	struct rdv_id id;
 	p2p_uid u = {{0x80, 0, 0, 0, 1, 0, 0x0a, last}};
 	uint8_t key[RDV_SECRET_LEN];
-	struct sockaddr_in s = sin_of("203.0.113.3", 40001);
+	struct sockaddr_storage s = th_addr("203.0.113.3", 40001);
 
 	memset(key, last, sizeof(key));
 	rdv_id_target(&id, &u);
-	return registry_login_add(reg, &id, key, (struct sockaddr *)&s, sizeof(s), 0, NULL, now,
-				  replaced);
+	return registry_login_add(reg, &id, key, (struct sockaddr *)&s, sizeof(struct sockaddr_in),
+				  0, NULL, now, replaced);
 }
 
 static struct reg_login *
@@ -55,12 +43,12 @@ add_user(struct registry *reg, const char *name, uint64_t now)
 {
 	struct rdv_id id;
 	uint8_t key[RDV_SECRET_LEN] = {1};
-	struct sockaddr_in s = sin_of("198.51.100.7", 50000);
+	struct sockaddr_storage s = th_addr("198.51.100.7", 50000);
 	const char *why;
 
 	assert_int_equal(rdv_id_initiator(&id, name, &why), 0);
-	return registry_login_add(reg, &id, key, (struct sockaddr *)&s, sizeof(s), 1, NULL, now,
-				  NULL);
+	return registry_login_add(reg, &id, key, (struct sockaddr *)&s, sizeof(struct sockaddr_in),
+				  1, NULL, now, NULL);
 }
 
 static void

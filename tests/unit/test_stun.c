@@ -12,6 +12,7 @@
 
 #include "common/stun.h"
 #include "common/util.h"
+#include "tests/unit/helper_test.h"
 
 /* RFC 5769 section 2.1: Sample Request (SOFTWARE, PRIORITY, ICE-CONTROLLED,
  * USERNAME, MESSAGE-INTEGRITY, FINGERPRINT). */
@@ -50,16 +51,6 @@ static const uint8_t rfc_txid[STUN_TXID_LEN] = {0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x
 
 /* ---- helpers ---- */
 
-static struct sockaddr_storage
-addr(const char *ip, uint16_t port)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-
-	assert_int_equal(parse_ip(ip, port, &ss, &len), 0);
-	return ss;
-}
-
 static const struct sockaddr *
 sa(const struct sockaddr_storage *ss)
 {
@@ -70,7 +61,7 @@ static void
 assert_addr(const struct sockaddr_storage *got, const char *ip, uint16_t port)
 {
 	char a[SOCKADDR_STRLEN], b[SOCKADDR_STRLEN];
-	struct sockaddr_storage want = addr(ip, port);
+	struct sockaddr_storage want = th_addr(ip, port);
 
 	fmt_sockaddr(sa(got), a, sizeof(a));
 	fmt_sockaddr(sa(&want), b, sizeof(b));
@@ -183,8 +174,8 @@ static void
 test_rfc5769_xor_encoding(void **state)
 {
 	uint8_t out[STUN_MAX_BUILT];
-	struct sockaddr_storage v4 = addr("192.0.2.1", 32853);
-	struct sockaddr_storage v6 = addr("2001:db8:1234:5678:11:2233:4455:6677", 32853);
+	struct sockaddr_storage v4 = th_addr("192.0.2.1", 32853);
+	struct sockaddr_storage v6 = th_addr("2001:db8:1234:5678:11:2233:4455:6677", 32853);
 	size_t n;
 
 	(void)state;
@@ -285,10 +276,11 @@ static void
 test_response_round_trip(void **state)
 {
 	uint8_t out[STUN_MAX_BUILT];
-	struct sockaddr_storage m4 = addr("203.0.113.9", 40000), o4 = addr("198.51.100.1", 3478),
-				a4 = addr("198.51.100.2", 3479);
-	struct sockaddr_storage m6 = addr("2001:db8::9", 1), o6 = addr("2001:db8::1", 65535),
-				a6 = addr("2001:db8::2", 3479);
+	struct sockaddr_storage m4 = th_addr("203.0.113.9", 40000),
+				o4 = th_addr("198.51.100.1", 3478),
+				a4 = th_addr("198.51.100.2", 3479);
+	struct sockaddr_storage m6 = th_addr("2001:db8::9", 1), o6 = th_addr("2001:db8::1", 65535),
+				a6 = th_addr("2001:db8::2", 3479);
 	struct stun_msg m;
 	size_t n;
 
@@ -318,7 +310,7 @@ test_response_round_trip(void **state)
 	assert_true(m.attrs & STUN_A_RESPONSE_ORIGIN);
 
 	/* An IPv4-mapped IPv6 address goes out as IPv4. */
-	m6 = addr("::ffff:192.0.2.77", 5000);
+	m6 = th_addr("::ffff:192.0.2.77", 5000);
 	n = stun_build_response(out, sizeof(out), rfc_txid, sa(&m6), NULL, NULL);
 	assert_int_equal(n, STUN_HEADER_LEN + 12 + 8);
 	assert_int_equal(parse_copy(out, n, &m, NULL), 0);
@@ -365,8 +357,8 @@ test_error_round_trip(void **state)
 static void
 test_build_small_buffers(void **state)
 {
-	struct sockaddr_storage m6 = addr("2001:db8::9", 1), o6 = addr("2001:db8::1", 2),
-				a6 = addr("2001:db8::2", 3);
+	struct sockaddr_storage m6 = th_addr("2001:db8::9", 1), o6 = th_addr("2001:db8::1", 2),
+				a6 = th_addr("2001:db8::2", 3);
 	const uint16_t unk[] = {0x0027};
 
 	(void)state;
@@ -443,8 +435,8 @@ static void
 test_truncations(void **state)
 {
 	uint8_t out[STUN_MAX_BUILT];
-	struct sockaddr_storage m6 = addr("2001:db8::9", 1), o6 = addr("2001:db8::1", 2),
-				a6 = addr("2001:db8::2", 3);
+	struct sockaddr_storage m6 = th_addr("2001:db8::9", 1), o6 = th_addr("2001:db8::1", 2),
+				a6 = th_addr("2001:db8::2", 3);
 	const uint16_t unk[] = {0x0027, 0x0028};
 	size_t n;
 
@@ -673,9 +665,9 @@ server4(const char *alt_ip, uint16_t alt_port, int flags)
 	struct stun_server s;
 
 	memset(&s, 0, sizeof(s));
-	s.local = addr("198.51.100.1", 3478);
+	s.local = th_addr("198.51.100.1", 3478);
 	if (alt_ip != NULL)
-		s.alt = addr(alt_ip, alt_port);
+		s.alt = th_addr(alt_ip, alt_port);
 	s.flags = flags;
 	return s;
 }
@@ -684,7 +676,7 @@ server4(const char *alt_ip, uint16_t alt_port, int flags)
 static void
 check_answer(const uint8_t *req, size_t n, const struct stun_server *srv)
 {
-	struct sockaddr_storage from = addr("203.0.113.5", 4000), rf;
+	struct sockaddr_storage from = th_addr("203.0.113.5", 4000), rf;
 	uint8_t out[STUN_MAX_BUILT];
 	struct stun_msg m;
 	size_t len = stun_answer(req, n, sa(&from), srv, out, sizeof(out), &rf, NULL);
@@ -753,7 +745,7 @@ static size_t
 answer(const uint8_t *req, size_t n, const char *from_ip, uint16_t from_port,
        const struct stun_server *srv, uint8_t *out, struct stun_msg *m, struct sockaddr_storage *rf)
 {
-	struct sockaddr_storage from = addr(from_ip, from_port);
+	struct sockaddr_storage from = th_addr(from_ip, from_port);
 	const char *why = NULL;
 	size_t len = stun_answer(req, n, sa(&from), srv, out, STUN_MAX_BUILT, rf, &why);
 
@@ -884,7 +876,7 @@ static void
 test_answer_ignores(void **state)
 {
 	struct stun_server srv = server4("198.51.100.2", 3479, 0);
-	struct sockaddr_storage from = addr("203.0.113.5", 4000), rf;
+	struct sockaddr_storage from = th_addr("203.0.113.5", 4000), rf;
 	uint8_t req[STUN_MAX_BUILT], out[STUN_MAX_BUILT];
 	const uint16_t types[] = {STUN_BINDING_INDICATION, STUN_BINDING_SUCCESS, STUN_BINDING_ERROR,
 				  0x0003 /* Allocate */};
@@ -923,7 +915,7 @@ test_answer_no_amplify(void **state)
 {
 	struct stun_server strict = server4("198.51.100.2", 3479, STUN_SERVER_NO_AMPLIFY);
 	struct stun_server plain = server4("198.51.100.2", 3479, 0);
-	struct sockaddr_storage from = addr("203.0.113.5", 4000), rf;
+	struct sockaddr_storage from = th_addr("203.0.113.5", 4000), rf;
 	uint8_t req[STUN_MAX_BUILT], out[STUN_MAX_BUILT];
 	struct stun_msg m;
 	const char *why;
@@ -956,9 +948,9 @@ test_answer_no_amplify(void **state)
 		assert_int_equal(!!(m.attrs & STUN_A_MAPPED), n >= 76);
 	}
 	/* p2pd's own requests always get the full answer, IPv6 included. */
-	strict.local = addr("2001:db8::1", 3478);
-	strict.alt = addr("2001:db8::2", 3479);
-	from = addr("2001:db8:ffff::5", 4000);
+	strict.local = th_addr("2001:db8::1", 3478);
+	strict.alt = th_addr("2001:db8::2", 3479);
+	from = th_addr("2001:db8:ffff::5", 4000);
 	n = stun_build_request(req, sizeof(req), rfc_txid, STUN_CHANGE_IP);
 	len = stun_answer(req, n, sa(&from), &strict, out, sizeof(out), &rf, NULL);
 	assert_int_equal(len, STUN_MAX_BINDING_RESPONSE);
@@ -980,14 +972,14 @@ test_answer_special_addresses(void **state)
 	(void)state;
 	/* A wildcard-bound socket cannot name its origin. */
 	memset(&srv, 0, sizeof(srv));
-	srv.local = addr("0.0.0.0", 3478);
+	srv.local = th_addr("0.0.0.0", 3478);
 	n = stun_build_request(req, sizeof(req), rfc_txid, 0);
 	assert_true(answer(req, n, "203.0.113.5", 4000, &srv, out, &m, &rf) > 0);
 	assert_false(m.attrs & STUN_A_RESPONSE_ORIGIN);
 	assert_addr(&m.xor_mapped, "203.0.113.5", 4000);
 
 	/* A dual-stack socket: an IPv4 client seen as ::ffff:a.b.c.d. */
-	srv.local = addr("::", 3478);
+	srv.local = th_addr("::", 3478);
 	assert_true(answer(req, n, "::ffff:203.0.113.5", 4000, &srv, out, &m, &rf) > 0);
 	assert_int_equal(m.xor_mapped.ss_family, AF_INET);
 	assert_addr(&m.xor_mapped, "203.0.113.5", 4000);

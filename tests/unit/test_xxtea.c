@@ -7,15 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
 
 #include "common/exitcodes.h"
 #include "common/xxtea.h"
+#include "tests/unit/helper_test.h"
 
 /*
  * Where the vectors come from, and how they were checked:
@@ -111,23 +109,32 @@ ref_encrypt(uint32_t *v, size_t n, const uint32_t k[4])
 	}
 }
 
+/* A 16-byte block as the byte-oriented packages use it: key and text read as
+ * little-endian words, encrypted to want, and decrypted back. */
 static void
-test_how_do_you_do(void **state)
+check_bytes_vector(const char *key16, const char *plain16, const uint8_t want[16])
 {
-	static const uint8_t want[16] = {0x78, 0xf4, 0x65, 0xeb, 0x1b, 0x49, 0x85, 0x88,
-					 0x7d, 0x11, 0x84, 0x2e, 0xde, 0x85, 0x36, 0x21};
 	uint32_t key[4], w[4];
 	uint8_t b[16];
 
-	(void)state;
-	xxtea_load_le(key, (const uint8_t *)"Fine. And you?  ", 16);
-	xxtea_load_le(w, (const uint8_t *)"How do you do?\x02\x02", 16);
+	xxtea_load_le(key, (const uint8_t *)key16, 16);
+	xxtea_load_le(w, (const uint8_t *)plain16, 16);
 	xxtea_encrypt(w, 4, key);
 	xxtea_store_le(b, w, 16);
 	assert_memory_equal(b, want, 16);
 	xxtea_decrypt(w, 4, key);
 	xxtea_store_le(b, w, 16);
-	assert_memory_equal(b, "How do you do?\x02\x02", 16);
+	assert_memory_equal(b, plain16, 16);
+}
+
+static void
+test_how_do_you_do(void **state)
+{
+	static const uint8_t want[16] = {0x78, 0xf4, 0x65, 0xeb, 0x1b, 0x49, 0x85, 0x88,
+					 0x7d, 0x11, 0x84, 0x2e, 0xde, 0x85, 0x36, 0x21};
+
+	(void)state;
+	check_bytes_vector("Fine. And you?  ", "How do you do?\x02\x02", want);
 }
 
 static void
@@ -135,15 +142,9 @@ test_digits(void **state)
 {
 	static const uint8_t want[16] = {0x90, 0xf8, 0x29, 0xf7, 0x27, 0x14, 0x61, 0xd1,
 					 0xd4, 0x7e, 0xfa, 0xe4, 0xf5, 0xfd, 0xe3, 0x83};
-	uint32_t key[4], w[4];
-	uint8_t b[16];
 
 	(void)state;
-	xxtea_load_le(key, (const uint8_t *)"abcdefghijklmnop", 16);
-	xxtea_load_le(w, (const uint8_t *)"0123456789\x06\x06\x06\x06\x06\x06", 16);
-	xxtea_encrypt(w, 4, key);
-	xxtea_store_le(b, w, 16);
-	assert_memory_equal(b, want, 16);
+	check_bytes_vector("abcdefghijklmnop", "0123456789\x06\x06\x06\x06\x06\x06", want);
 }
 
 static void
@@ -287,26 +288,6 @@ test_load_store_le(void **state)
 	assert_int_equal(w[0], 0x12345678);
 }
 
-/* Runs f in a child with stderr silenced; returns its exit status, or -1. */
-static int
-exit_status_of(void (*f)(void))
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		if (fd >= 0)
-			dup2(fd, 2);
-		f();
-		_exit(0);
-	}
-	assert_true(pid > 0);
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void
 encrypt_one_word(void)
 {
@@ -337,9 +318,9 @@ static void
 test_contract_violations_end_process(void **state)
 {
 	(void)state;
-	assert_int_equal(exit_status_of(encrypt_one_word), EXIT_UNKNOWN);
-	assert_int_equal(exit_status_of(decrypt_zero_words), EXIT_UNKNOWN);
-	assert_int_equal(exit_status_of(load_odd_bytes), EXIT_UNKNOWN);
+	assert_int_equal(th_exit_status_of(encrypt_one_word), EXIT_UNKNOWN);
+	assert_int_equal(th_exit_status_of(decrypt_zero_words), EXIT_UNKNOWN);
+	assert_int_equal(th_exit_status_of(load_odd_bytes), EXIT_UNKNOWN);
 }
 
 int
