@@ -46,6 +46,7 @@ install-test | install-demo | install-bench)
 esac
 case $mode in
 install-test)
+	need man-db - have_cmd man
 	need openssh-server - test -x /usr/sbin/sshd
 	need openssh-client - have_cmd ssh
 	need conntrack - have_cmd conntrack
