@@ -92,6 +92,21 @@ wait_exit(pid_t pid)
 
 /* ---- spawn ---- */
 
+/* 1 if the /proc status line `field` shows no signal other than 32 and 33:
+ * those two belong to the C library (thread cancellation, setxid), which
+ * refuses to change their disposition, so a parent that started with them
+ * ignored passes that on whatever the supervisor does. */
+static int
+no_signals(const char *out, const char *field)
+{
+	const char *at = strstr(out, field);
+	unsigned long long v;
+
+	if (at == NULL || sscanf(at + strlen(field), "%llx", &v) != 1)
+		return 0;
+	return (v & ~((1ULL << 31) | (1ULL << 32))) == 0;
+}
+
 static void
 test_spawn_environment(void **state)
 {
@@ -147,8 +162,7 @@ test_spawn_environment(void **state)
 	assert_null(strstr(out, "open"));
 	assert_null(strstr(out, "not a socket"));
 	assert_non_null(strstr(out, "env 1 3 192.0.2.1:5959 p2pdtest\n"));
-	if (strstr(out, "SigBlk:\t0000000000000000\n") == NULL ||
-	    strstr(out, "SigIgn:\t0000000000000000\n") == NULL)
+	if (!no_signals(out, "SigBlk:") || !no_signals(out, "SigIgn:"))
 		fail_msg("the worker inherited blocked or ignored signals; its output:\n%s", out);
 	assert_non_null(strstr(out, "stdin is empty"));
 	assert_string_equal(err, "to stderr\n");
