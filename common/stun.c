@@ -27,34 +27,6 @@
 #define FAMILY_IPV4 0x01
 #define FAMILY_IPV6 0x02
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static size_t
 pad4(size_t n)
 {
@@ -87,9 +59,9 @@ stun_is_message(const uint8_t *b, size_t n)
 
 	if (b == NULL || n < STUN_HEADER_LEN || (b[0] & 0xC0) != 0)
 		return 0;
-	if (get32(b + 4) != STUN_MAGIC_COOKIE)
+	if (be32_get(b + 4) != STUN_MAGIC_COOKIE)
 		return 0;
-	len = get16(b + 2);
+	len = be16_get(b + 2);
 	return (len & 3) == 0 && len + STUN_HEADER_LEN == n;
 }
 
@@ -113,7 +85,7 @@ decode_addr(const uint8_t *v, size_t vlen, int xored, const uint8_t *hdr,
 
 	if (vlen < 4)
 		return "address attribute shorter than 4 bytes";
-	port = get16(v + 2);
+	port = be16_get(v + 2);
 	if (xored)
 		port ^= (uint16_t)(STUN_MAGIC_COOKIE >> 16);
 	memset(ss, 0, sizeof(*ss));
@@ -207,7 +179,7 @@ parse_unknown_list(struct stun_msg *m, const uint8_t *v, size_t vlen, size_t at,
 	if (vlen % 2 != 0)
 		return fail(m, at, why, "UNKNOWN-ATTRIBUTES length must be even");
 	for (size_t i = 0; i + 1 < vlen && m->n_listed < STUN_MAX_UNKNOWN; i += 2)
-		m->listed[m->n_listed++] = get16(v + i);
+		m->listed[m->n_listed++] = be16_get(v + i);
 	m->attrs |= STUN_A_UNKNOWN_ATTRIBUTES;
 	return 0;
 }
@@ -234,7 +206,7 @@ parse_attr(struct stun_msg *m, const uint8_t *b, uint16_t t, const uint8_t *v, s
 		if (vlen != 4)
 			return fail(m, at, why, "CHANGE-REQUEST must be 4 bytes long");
 		if (!(m->attrs & STUN_A_CHANGE_REQUEST))
-			m->change_request = get32(v) & (STUN_CHANGE_IP | STUN_CHANGE_PORT);
+			m->change_request = be32_get(v) & (STUN_CHANGE_IP | STUN_CHANGE_PORT);
 		m->attrs |= STUN_A_CHANGE_REQUEST;
 		return 0;
 	case STUN_ATTR_ERROR_CODE:
@@ -265,7 +237,7 @@ check_fingerprint(struct stun_msg *m, const uint8_t *b, size_t at, size_t vlen, 
 		return fail(m, at, why, "FINGERPRINT must be 4 bytes long");
 	if (at + FP_ATTR_LEN != n)
 		return fail(m, at, why, "FINGERPRINT must be the last attribute");
-	if (get32(b + at + ATTR_HDR) != (crc32(b, at) ^ FINGERPRINT_XOR))
+	if (be32_get(b + at + ATTR_HDR) != (crc32(b, at) ^ FINGERPRINT_XOR))
 		return fail(m, at, why, "FINGERPRINT does not match the message (CRC-32 mismatch)");
 	m->attrs |= STUN_A_FINGERPRINT;
 	return 0;
@@ -280,15 +252,15 @@ parse_header(const uint8_t *b, size_t n, struct stun_msg *m, const char **why)
 		return fail(m, 0, why, "shorter than the 20-byte STUN header");
 	if ((b[0] & 0xC0) != 0)
 		return fail(m, 0, why, "the two top bits of the message type must be zero");
-	if (get32(b + 4) != STUN_MAGIC_COOKIE)
+	if (be32_get(b + 4) != STUN_MAGIC_COOKIE)
 		return fail(m, 4, why,
 			    "no magic cookie 0x2112A442 (RFC 3489 STUN is not supported)");
-	len = get16(b + 2);
+	len = be16_get(b + 2);
 	if ((len & 3) != 0)
 		return fail(m, 2, why, "message length is not a multiple of 4");
 	if (len + STUN_HEADER_LEN != n)
 		return fail(m, 2, why, "message length field does not match the datagram size");
-	m->type = get16(b);
+	m->type = be16_get(b);
 	memcpy(m->txid, b + 8, STUN_TXID_LEN);
 	return 0;
 }
@@ -309,8 +281,8 @@ stun_parse(const uint8_t *b, size_t n, struct stun_msg *m, const char **why)
 		if (n - off < ATTR_HDR)
 			return fail(m, off, why,
 				    "attribute header cut short at the end of the message");
-		t = get16(b + off);
-		vlen = get16(b + off + 2);
+		t = be16_get(b + off);
+		vlen = be16_get(b + off + 2);
 		if (pad4(vlen) > n - off - ATTR_HDR)
 			return fail(m, off, why,
 				    "attribute length runs past the end of the message");
@@ -363,9 +335,9 @@ w_header(struct wbuf *w, uint8_t *out, size_t cap, uint16_t type, const uint8_t 
 	wbuf_init(w, out, cap);
 	if ((h = wbuf_reserve(w, STUN_HEADER_LEN)) == NULL)
 		return;
-	put16(h, type);
-	put16(h + 2, 0);
-	put32(h + 4, STUN_MAGIC_COOKIE);
+	be16_put(h, type);
+	be16_put(h + 2, 0);
+	be32_put(h + 4, STUN_MAGIC_COOKIE);
 	memcpy(h + 8, txid, STUN_TXID_LEN);
 }
 
@@ -382,8 +354,8 @@ w_attr(struct wbuf *w, uint16_t type, size_t vlen)
 	}
 	if ((a = wbuf_reserve(w, ATTR_HDR + pad4(vlen))) == NULL)
 		return NULL;
-	put16(a, type);
-	put16(a + 2, (uint16_t)vlen);
+	be16_put(a, type);
+	be16_put(a + 2, (uint16_t)vlen);
 	memset(a + ATTR_HDR, 0, pad4(vlen));
 	return a + ATTR_HDR;
 }
@@ -454,13 +426,13 @@ w_finish(struct wbuf *w, int fp)
 			w->err = 1;
 			return 0;
 		}
-		put16(w->p + 2, (uint16_t)(w->len + FP_ATTR_LEN - STUN_HEADER_LEN));
+		be16_put(w->p + 2, (uint16_t)(w->len + FP_ATTR_LEN - STUN_HEADER_LEN));
 		v = w_attr(w, STUN_ATTR_FINGERPRINT, 4);
-		put32(v, crc32(w->p, w->len - FP_ATTR_LEN) ^ FINGERPRINT_XOR);
+		be32_put(v, crc32(w->p, w->len - FP_ATTR_LEN) ^ FINGERPRINT_XOR);
 	}
 	if (w->err || w->len - STUN_HEADER_LEN > 0xFFFF)
 		return 0;
-	put16(w->p + 2, (uint16_t)(w->len - STUN_HEADER_LEN));
+	be16_put(w->p + 2, (uint16_t)(w->len - STUN_HEADER_LEN));
 	return w->len;
 }
 
@@ -476,7 +448,7 @@ stun_build_request_pad(uint8_t *out, size_t cap, const uint8_t txid[STUN_TXID_LE
 	if (change_flags != 0) {
 		v = w_attr(&w, STUN_ATTR_CHANGE_REQUEST, 4);
 		if (v != NULL)
-			put32(v, change_flags & (STUN_CHANGE_IP | STUN_CHANGE_PORT));
+			be32_put(v, change_flags & (STUN_CHANGE_IP | STUN_CHANGE_PORT));
 	}
 	if (!w.err && pad_to > w.len + FP_ATTR_LEN) {
 		/* SOFTWARE is comprehension-optional: every server skips it. Its
@@ -565,7 +537,7 @@ stun_build_error(uint8_t *out, size_t cap, const uint8_t txid[STUN_TXID_LEN], in
 	if (n_unknown > 0) {
 		v = w_attr(&w, STUN_ATTR_UNKNOWN_ATTRIBUTES, 2 * n_unknown);
 		for (size_t i = 0; v != NULL && i < n_unknown; i++)
-			put16(v + 2 * i, unknown[i]);
+			be16_put(v + 2 * i, unknown[i]);
 	}
 	return w_finish(&w, 1);
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/log.h"
 
 #define FT_DATA	 1
@@ -159,34 +160,6 @@ struct mux {
 };
 
 /* ---- wire helpers and sequence arithmetic ---- */
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* Serial-number comparison (RFC 1982): a before b. */
 static int
@@ -666,7 +639,7 @@ emit_small(struct mux *m, uint8_t type, uint8_t arg, uint32_t id)
 
 	p[0] = type;
 	p[1] = arg;
-	put32(p + 2, id);
+	be32_put(p + 2, id);
 }
 
 static void
@@ -717,12 +690,12 @@ send_ack(struct mux *m, struct stream *s)
 	p = out_reserve(m, MUX_ACK_HDR + 4 * (size_t)n);
 	p[0] = FT_ACK;
 	p[1] = (uint8_t)n;
-	put32(p + 2, s->id);
-	put32(p + 6, s->rcv_nxt);
-	put32(p + 10, limit);
+	be32_put(p + 2, s->id);
+	be32_put(p + 6, s->rcv_nxt);
+	be32_put(p + 10, limit);
 	for (unsigned i = 0; i < n; i++) {
-		put16(p + 14 + 4 * i, r[i][0]);
-		put16(p + 16 + 4 * i, r[i][1]);
+		be16_put(p + 14 + 4 * i, r[i][0]);
+		be16_put(p + 16 + 4 * i, r[i][1]);
 	}
 	s->adv_limit = limit;
 	s->ack_at = 0;
@@ -737,9 +710,9 @@ send_seg(struct mux *m, struct stream *s, uint32_t seq, struct seg *g, int ackre
 
 	p[0] = FT_DATA;
 	p[1] = (uint8_t)(g->flags | (ackreq ? DF_ACKREQ : 0));
-	put32(p + 2, s->id);
-	put32(p + 6, seq);
-	put16(p + 10, g->len);
+	be32_put(p + 2, s->id);
+	be32_put(p + 6, seq);
+	be16_put(p + 10, g->len);
 	if (g->len > 0)
 		memcpy(p + MUX_DATA_HDR, g->buf, g->len);
 	g->sent_ms = m->now;
@@ -1044,7 +1017,7 @@ on_ack(struct mux *m, struct stream *s, uint32_t cum, uint32_t limit, unsigned n
 		return;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		uint32_t end = cum + get16(r + 4 * i) + get16(r + 4 * i + 2);
+		uint32_t end = cum + be16_get(r + 4 * i) + be16_get(r + 4 * i + 2);
 		if (seq_lt(s->snd_nxt, end)) {
 			m->st.malformed++;
 			log_debug("stream %u: SACK up to %u beyond the %u packets sent, dropped",
@@ -1070,8 +1043,8 @@ on_ack(struct mux *m, struct stream *s, uint32_t cum, uint32_t limit, unsigned n
 		work_add(m, s, W_SEND | (s->fin_acked ? W_CLOSECHK : 0));
 	}
 	for (unsigned i = 0; i < n; i++) {
-		uint32_t start = cum + get16(r + 4 * i);
-		uint32_t end = start + get16(r + 4 * i + 2);
+		uint32_t start = cum + be16_get(r + 4 * i);
+		uint32_t end = start + be16_get(r + 4 * i + 2);
 		if (seq_lt(start, s->snd_una))
 			start = s->snd_una;
 		for (q = start; seq_lt(q, end); q++) {
@@ -1588,16 +1561,16 @@ body_check(const struct mux *m, const uint8_t *b, size_t len, const char **why, 
 				*why = "DATA frame with unknown flags (OPEN 1, FIN 2, ACKREQ 4)";
 				return -1;
 			}
-			need = MUX_DATA_HDR + (size_t)get16(f + 10);
+			need = MUX_DATA_HDR + (size_t)be16_get(f + 10);
 			if (need > rem) {
 				*why = "DATA length runs past the end of the body";
 				return -1;
 			}
-			if (get16(f + 10) > m->maxpay) {
+			if (be16_get(f + 10) > m->maxpay) {
 				*why = "DATA payload larger than max_body allows";
 				return -1;
 			}
-			if (get16(f + 10) == 0 && (f[1] & (DF_OPEN | DF_FIN)) == 0) {
+			if (be16_get(f + 10) == 0 && (f[1] & (DF_OPEN | DF_FIN)) == 0) {
 				*why = "DATA frame without payload, OPEN or FIN";
 				return -1;
 			}
@@ -1617,7 +1590,8 @@ body_check(const struct mux *m, const uint8_t *b, size_t len, const char **why, 
 				return -1;
 			}
 			for (unsigned i = 0, prev = 0; i < f[1]; i++) {
-				unsigned st = get16(f + 14 + 4 * i), cnt = get16(f + 16 + 4 * i);
+				unsigned st = be16_get(f + 14 + 4 * i),
+					 cnt = be16_get(f + 16 + 4 * i);
 				if (st <= prev || cnt == 0 || st + cnt > 65535) {
 					*why =
 					    "ACK SACK ranges not ascending, disjoint and non-empty";
@@ -1642,7 +1616,7 @@ body_check(const struct mux *m, const uint8_t *b, size_t len, const char **why, 
 			*why = "unknown frame type (DATA 1, ACK 2, RST 3, PROBE 4)";
 			return -1;
 		}
-		if (get32(f + 2) == 0) {
+		if (be32_get(f + 2) == 0) {
 			*why = "stream id 0";
 			return -1;
 		}
@@ -1705,7 +1679,7 @@ frame_rst(struct mux *m, struct stream *s, uint32_t id, uint8_t reason)
 static void
 frame_dispatch(struct mux *m, const uint8_t *f)
 {
-	uint32_t id = get32(f + 2);
+	uint32_t id = be32_get(f + 2);
 	struct stream *s = lookup(m, id);
 
 	if (f[0] == FT_RST) {
@@ -1717,7 +1691,7 @@ frame_dispatch(struct mux *m, const uint8_t *f)
 			m->st.early_frames++; /* its OPEN is late: the peer resends */
 			return;
 		}
-		if ((s = accept_open(m, id, get32(f + 6))) == NULL)
+		if ((s = accept_open(m, id, be32_get(f + 6))) == NULL)
 			return;
 	}
 	if (s == NULL) {
@@ -1733,11 +1707,11 @@ frame_dispatch(struct mux *m, const uint8_t *f)
 		if (s->state == ST_LINGER)
 			work_add(m, s, W_ACK);
 		else
-			on_data(m, s, f[1], get32(f + 6), f + MUX_DATA_HDR, get16(f + 10));
+			on_data(m, s, f[1], be32_get(f + 6), f + MUX_DATA_HDR, be16_get(f + 10));
 		break;
 	case FT_ACK:
 		if (s->state == ST_OPEN)
-			on_ack(m, s, get32(f + 6), get32(f + 10), f[1], f + MUX_ACK_HDR);
+			on_ack(m, s, be32_get(f + 6), be32_get(f + 10), f[1], f + MUX_ACK_HDR);
 		break;
 	case FT_PROBE:
 		work_add(m, s, W_ACK);
@@ -1750,7 +1724,7 @@ frame_len(const uint8_t *f)
 {
 	switch (f[0]) {
 	case FT_DATA:
-		return MUX_DATA_HDR + (size_t)get16(f + 10);
+		return MUX_DATA_HDR + (size_t)be16_get(f + 10);
 	case FT_ACK:
 		return MUX_ACK_HDR + 4 * (size_t)f[1];
 	default:
@@ -2055,12 +2029,12 @@ mux_input(struct mux *m, const uint8_t *body, size_t len, uint64_t now_ms)
 		m->st.malformed++;
 		log_debug("body of %zu bytes dropped: %s at offset %zu", len, why, where);
 		if (!m->warned_big && len > where + MUX_DATA_HDR && body[where] == FT_DATA &&
-		    get16(body + where + 10) > m->maxpay &&
-		    MUX_DATA_HDR + (size_t)get16(body + where + 10) <= len - where) {
+		    be16_get(body + where + 10) > m->maxpay &&
+		    MUX_DATA_HDR + (size_t)be16_get(body + where + 10) <= len - where) {
 			m->warned_big = 1;
 			log_warnx("peer sends %u-byte packets, more than our %zu: both ends must "
 				  "use the same packet size",
-				  get16(body + where + 10), m->maxpay);
+				  be16_get(body + where + 10), m->maxpay);
 		}
 	} else {
 		for (off = 0; off < len; off += frame_len(body + off))
