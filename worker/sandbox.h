@@ -51,4 +51,9 @@ const char *sandbox_default_user(void);
  * and every allowed one worked; 1 otherwise. */
 int sandbox_selftest(FILE *out);
 
+/* Internal, shared by the platform files: no core files, no new processes, no
+ * file writes (unless stdio goes to a file), enough descriptors. Returns 0, or
+ * -1 with the reason in err. */
+int sandbox_set_rlimits(char *err, size_t errlen);
+
 #endif

@@ -80,32 +80,6 @@ drop_to(const char *name, char *err, size_t errlen)
 	return 0;
 }
 
-/* Whether descriptor 0, 1 or 2 is a regular file open for writing (output
- * redirected to a log file): RLIMIT_FSIZE 0 would end the process with
- * SIGXFSZ at its next log line. */
-static int
-stdio_writes_file(void)
-{
-	struct stat st;
-	int fl;
-
-	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++)
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (fl = fcntl(fd, F_GETFL)) != -1 &&
-		    (fl & O_ACCMODE) != O_RDONLY)
-			return 1;
-	return 0;
-}
-
-static int
-set_zero(int res, const char *name, char *err, size_t errlen)
-{
-	struct rlimit rl = {0, 0};
-
-	if (setrlimit(res, &rl) == -1)
-		return fail(err, errlen, errno, "setrlimit(%s, 0)", name);
-	return 0;
-}
-
 const char *
 sandbox_kind(void)
 {
@@ -125,10 +99,7 @@ sandbox_enter(const struct sandbox_opts *o, char *err, size_t errlen)
 			log_warnx("running as root with no worker user: privileges NOT dropped "
 				  "(set worker_user / P2PD_WORKER_USER)");
 	}
-	if (set_zero(RLIMIT_CORE, "RLIMIT_CORE", err, errlen) == -1 ||
-	    set_zero(RLIMIT_NPROC, "RLIMIT_NPROC", err, errlen) == -1)
-		return -1;
-	if (!stdio_writes_file() && set_zero(RLIMIT_FSIZE, "RLIMIT_FSIZE", err, errlen) == -1)
+	if (sandbox_set_rlimits(err, errlen) == -1)
 		return -1;
 	log_info("sandbox on macOS: privilege drop and resource limits only; no system-call "
 		 "filter (files and programs remain reachable as uid %lu)",

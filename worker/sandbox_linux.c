@@ -67,7 +67,6 @@
 #define SANDBOX_TMPDIR "/tmp"
 /* The open-file limit a worker gets if its soft limit is lower (and the hard
  * limit allows): hundreds of streams, each a TCP socket. */
-#define SANDBOX_NOFILE 4096
 
 /* ---- the filter table ---- */
 
@@ -386,56 +385,6 @@ set_no_new_privs(char *err, size_t errlen)
 
 /* ---- 4. rlimits ---- */
 
-/* Whether descriptor 0, 1 or 2 is a regular file open for writing (output
- * redirected to a log file): RLIMIT_FSIZE 0 would end the process with
- * SIGXFSZ at its next log line. */
-static int
-stdio_writes_file(void)
-{
-	struct stat st;
-	int fl;
-
-	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++)
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (fl = fcntl(fd, F_GETFL)) != -1 &&
-		    (fl & O_ACCMODE) != O_RDONLY)
-			return 1;
-	return 0;
-}
-
-static int
-set_zero(int res, const char *name, char *err, size_t errlen)
-{
-	struct rlimit rl = {0, 0};
-
-	if (setrlimit(res, &rl) == -1)
-		return fail(err, errlen, errno, "setrlimit(%s, 0)", name);
-	return 0;
-}
-
-static int
-set_rlimits(char *err, size_t errlen)
-{
-	struct rlimit rl;
-
-	if (set_zero(RLIMIT_CORE, "RLIMIT_CORE", err, errlen) == -1 ||
-	    set_zero(RLIMIT_NPROC, "RLIMIT_NPROC", err, errlen) == -1)
-		return -1;
-	if (!stdio_writes_file()) {
-		if (set_zero(RLIMIT_FSIZE, "RLIMIT_FSIZE", err, errlen) == -1)
-			return -1;
-	} else
-		log_debug("output goes to a file: RLIMIT_FSIZE kept (no file can be opened "
-			  "anyway)");
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < SANDBOX_NOFILE &&
-	    rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max < SANDBOX_NOFILE ? rl.rlim_max : SANDBOX_NOFILE;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			log_debug("cannot raise RLIMIT_NOFILE to %lu: %s",
-				  (unsigned long)rl.rlim_cur, strerror(errno));
-	}
-	return 0;
-}
-
 /* ---- 5. seccomp ---- */
 
 static uint32_t
@@ -693,7 +642,7 @@ sandbox_enter(const struct sandbox_opts *o, char *err, size_t errlen)
 			log_warnx("running as root with no worker user: privileges NOT dropped "
 				  "(set worker_user / P2PD_WORKER_USER)");
 	}
-	if (set_no_new_privs(err, errlen) == -1 || set_rlimits(err, errlen) == -1 ||
+	if (set_no_new_privs(err, errlen) == -1 || sandbox_set_rlimits(err, errlen) == -1 ||
 	    load_filter(o, err, errlen) == -1)
 		return -1;
 	log_debug("sandbox entered: seccomp, uid %lu, %s", (unsigned long)getuid(),
