@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/util.h"
+
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -87,19 +89,6 @@ fail(const char **why, const char *fmt, ...)
 	return -1;
 }
 
-/* A character as it should appear in a message: 'G', or \x01 for the unprintable. */
-static const char *
-show_char(char c, char buf[8])
-{
-	unsigned char u = (unsigned char)c;
-
-	if (u >= 0x20 && u < 0x7f)
-		snprintf(buf, 8, "'%c'", c);
-	else
-		snprintf(buf, 8, "\\x%02X", u);
-	return buf;
-}
-
 /*
  * Checks the shape of the input before anything is written: length, where
  * '=' may stand, and that every other character is in the alphabet. Sets
@@ -124,7 +113,7 @@ b64_check(const char *in, size_t inlen, size_t *pad, const char **why)
 				    i + 1);
 		if (b64_val(in[i]) < 0)
 			return fail(why, "%s at position %zu is not a base64 character",
-				    show_char(in[i], cb), i + 1);
+				    char_shown(in[i], cb), i + 1);
 	}
 	return 0;
 }

@@ -5,35 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/util.h"
+
 #define UID_TEXTLEN ((size_t)UID_STRLEN - 1) /* 23 */
 
 /* Room for the longest reason uid_parse gives; one per thread. */
 static _Thread_local char uid_why[128];
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* A character as it should appear in a message: 'G', or \x01 for the unprintable. */
-static const char *
-show_char(char c, char buf[8])
-{
-	unsigned char u = (unsigned char)c;
-
-	if (u >= 0x20 && u < 0x7f)
-		snprintf(buf, 8, "'%c'", c);
-	else
-		snprintf(buf, 8, "\\x%02X", u);
-	return buf;
-}
 
 /* Sets *why to the formatted reason and returns -1. */
 static int fail(const char **why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -78,12 +55,12 @@ uid_parse(const char *s, p2p_uid *out, const char **why)
 		for (size_t k = 0; k < 2; k++) {
 			if (at + k >= len)
 				return fail_len(why, len);
-			if (hexval(s[at + k]) < 0)
+			if (hex_digit(s[at + k]) < 0)
 				return fail(why, "%s is not a hex digit at position %zu",
-					    show_char(s[at + k], cb), at + k + 1);
+					    char_shown(s[at + k], cb), at + k + 1);
 		}
-		hi = hexval(s[at]);
-		lo = hexval(s[at + 1]);
+		hi = hex_digit(s[at]);
+		lo = hex_digit(s[at + 1]);
 		u.b[i] = (uint8_t)(hi << 4 | lo);
 		if (i == UID_LEN - 1)
 			break;
@@ -91,11 +68,11 @@ uid_parse(const char *s, p2p_uid *out, const char **why)
 			return fail_len(why, len);
 		if (s[at + 2] != ':')
 			return fail(why, "missing ':' separator at position %zu (found %s)", at + 3,
-				    show_char(s[at + 2], cb));
+				    char_shown(s[at + 2], cb));
 	}
 	if (len > UID_TEXTLEN)
 		return fail(why, "trailing junk after the 8th byte: %s at position %zu",
-			    show_char(s[UID_TEXTLEN], cb), UID_TEXTLEN + 1);
+			    char_shown(s[UID_TEXTLEN], cb), UID_TEXTLEN + 1);
 	*out = u;
 	return 0;
 }

@@ -151,8 +151,8 @@ hex_encode(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-hexval(int c)
+int
+hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -163,6 +163,18 @@ hexval(int c)
 	return -1;
 }
 
+const char *
+char_shown(char c, char buf[8])
+{
+	unsigned char u = (unsigned char)c;
+
+	if (u >= 0x20 && u < 0x7f)
+		snprintf(buf, 8, "'%c'", c);
+	else
+		snprintf(buf, 8, "\\x%02X", u);
+	return buf;
+}
+
 int
 hex_decode(const char *in, uint8_t *out, size_t outlen)
 {
@@ -171,8 +183,8 @@ hex_decode(const char *in, uint8_t *out, size_t outlen)
 	if (n != 2 * outlen)
 		return -1;
 	for (size_t i = 0; i < outlen; i++) {
-		int hi = hexval((unsigned char)in[2 * i]),
-		    lo = hexval((unsigned char)in[2 * i + 1]);
+		int hi = hex_digit((unsigned char)in[2 * i]),
+		    lo = hex_digit((unsigned char)in[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);

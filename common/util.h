@@ -24,6 +24,13 @@ int parse_ip(const char *s, uint16_t port, struct sockaddr_storage *ss, socklen_
 const char *fmt_sockaddr(const struct sockaddr *sa, char *buf, size_t len);
 #define SOCKADDR_STRLEN 64
 
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(int c);
+
+/* A character as it should appear in a message: 'G', or \x01 for an
+ * unprintable one. Returns buf. */
+const char *char_shown(char c, char buf[8]);
+
 /* Hex encode (lowercase) / decode; decode returns -1 on odd length or non-hex. */
 void hex_encode(const uint8_t *in, size_t n, char *out /* 2n+1 */);
 int hex_decode(const char *in, uint8_t *out, size_t outlen);
