@@ -478,8 +478,12 @@ exit_codes() {
 
 nofile_exit() { # nofile_exit N FILE: connectd with RLIMIT_NOFILE = N
 	local rc=0 last
+	# In a sanitizer build the sanitizer itself needs descriptors at exit (its
+	# report file, the leak checker's /proc reads): with five it cannot work,
+	# so here it reports to stderr and skips the leak check.
 	# shellcheck disable=SC2016 # expanded by that bash
-	nsx "$NS_INI" bash -c 'ulimit -n "$1"; shift; exec "$@"' _ "$1" timeout 10 "$CONNECTD" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=stderr:detect_leaks=0" \
+		nsx "$NS_INI" bash -c 'ulimit -n "$1"; shift; exec "$@"' _ "$1" timeout 10 "$CONNECTD" \
 		-s -f "$2" >"$E2E_TMP/nofile.out" 2>"$E2E_TMP/nofile.err" </dev/null || rc=$?
 	last=$(tail -n 1 "$E2E_TMP/nofile.out")
 	diag "exit status $rc, last stdout line '$last'"
