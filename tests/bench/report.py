@@ -132,9 +132,79 @@ def rows(r):
     return out
 
 
-def table(r):
+# --- 200 idle initiators (tests/bench/idle200.sh) ---------------------------
+
+def idle_cpu(r, side):
+    """CPU of SIDE's p2pd and its workers over the idle window, in percent of
+    one core: (total, workers, p2pd, source), from schedstat when the kernel
+    has it, else from utime+stime."""
+    for src, unit in (("cpu_pct", "schedstat"), ("ticks_pct", "utime+stime")):
+        w = num(r, "idle_%s_kids_%s" % (side, src))
+        p = num(r, "idle_%s_self_%s" % (side, src))
+        if w is not None and p is not None:
+            return w + p, w, p, unit
+    return None, None, None, None
+
+
+def idle_state(r, side):
+    """'200/200 up:connected, 0 restarts' after the window."""
+    n = r.get("idle_n", "?")
+    end = r.get("idle_%s_end" % side, "").split("_")
+    if len(end) != 4:
+        return "state after the window unknown"
+    states = ", ".join("%s/%s up:%s" % (x.split("=")[1], n, x.split("=")[0])
+                       for x in end[2].split(",") if "=" in x) or "0/%s up" % n
+    out = "%s, %s restarts" % (states, end[3])
+    new = num(r, "idle_%s_kids_new" % side)
+    if new:
+        out += ", %d replaced" % new
+    return out
+
+
+def idle_rows(r):
+    out = []
+    n = r.get("idle_n", "200")
+    secs = r.get("idle_secs", "?")
+    for side, who in (("ini", "initiators"), ("tgt", "targets")):
+        target = "< 1% of a core" if side == "ini" else ""
+        tot, w, p, unit = idle_cpu(r, side)
+        label = "%s idle %s: CPU over %s s" % (n, who, secs)
+        if tot is None:
+            out.append((label, "failed", "", target, "-" if target else ""))
+        else:
+            detail = "workers %.3f%% + p2pd %.3f%%; %s" % (w, p, idle_state(r, side))
+            if unit != "schedstat":
+                detail += " (%s)" % unit
+            if side == "tgt":
+                rdv = num(r, "idle_rdv_self_cpu_pct")
+                if rdv is None:
+                    rdv = num(r, "idle_rdv_self_ticks_pct")
+                if rdv is not None:
+                    detail += "; rdv %.3f%%" % rdv
+            out.append((label, "%.3f%% of a core" % tot, detail, target,
+                        met(tot, lambda x: x < 1) if target else ""))
+        wn = num(r, "idle_%s_kids_n" % side)
+        ws, ps = num(r, "idle_%s_kids_switches_per_s" % side), \
+            num(r, "idle_%s_self_switches_per_s" % side)
+        if side == "ini" and ws is not None and ps is not None and wn:
+            out.append(("%s idle %s: wake-ups" % (n, who), "%.2f /s per worker" % (ws / wn),
+                        "context switches; p2pd %.0f /s" % ps, "", ""))
+        rss, anon, pss = (num(r, "idle_%s_kids_%s_kb" % (side, k)) for k in ("rss", "anon", "pss"))
+        prss, ppss = num(r, "idle_%s_self_rss_kb" % side), num(r, "idle_%s_self_pss_kb" % side)
+        if rss is None or prss is None or not wn:
+            out.append(("%s idle %s: memory" % (n, who), "failed", "", "", ""))
+            continue
+        out.append(("%s idle %s: p2pd VmRSS" % (n, who), "%.2f MiB" % (prss / MIB),
+                    "Pss %.2f MiB" % ((ppss or 0) / MIB), "", ""))
+        out.append(("%s idle %s: workers' VmRSS sum" % (n, who), "%.1f MiB" % (rss / MIB),
+                    "%.2f MiB each; RssAnon sum %.1f MiB, Pss sum %.1f MiB"
+                    % (rss / MIB / wn, (anon or 0) / MIB, (pss or 0) / MIB), "", ""))
+    return out
+
+
+def table(r, idle_only=False):
     head = ("measurement", "result", "compared / detail", "target", "met")
-    body = rows(r)
+    body = idle_rows(r) if idle_only else rows(r) + idle_rows(r)
     w = [max(len(x[i]) for x in body + [head]) for i in range(len(head))]
     line = "  ".join("%-*s" % (w[i], head[i]) for i in range(len(head)))
     print(line.rstrip())
@@ -144,13 +214,23 @@ def table(r):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: report.py RESULTS")
+    args = sys.argv[1:]
+    idle_only = bool(args) and args[0] == "--idle-only"
+    if idle_only:
+        args = args[1:]
+    if len(args) != 1:
+        sys.exit("usage: report.py [--idle-only] RESULTS")
     try:
-        r = load(sys.argv[1])
+        r = load(args[0])
     except OSError as e:
-        sys.exit("report.py: cannot read %s: %s" % (sys.argv[1], e))
+        sys.exit("report.py: cannot read %s: %s" % (args[0], e))
     print()
+    if idle_only:
+        print("p2pd bench, idle workers: %s CPUs, load average %s at the start, kernel %s"
+              % (r.get("cpus", "?"), r.get("loadavg", "?"), r.get("kernel", "?")))
+        print()
+        table(r, idle_only=True)
+        return 0
     print("p2pd bench: %s; %s CPUs, load average %s at the start, kernel %s"
           % (r.get("connectd_version", "?"), r.get("cpus", "?"), r.get("loadavg", "?"),
              r.get("kernel", "?")))

@@ -24,13 +24,17 @@
 # the time from starting an initiator to "Proxy started." (median of
 # BENCH_STARTUP_RUNS, tests/bench/startup.py), the resident memory of initiator
 # and target idle and under load, and, when perf(1) works, where connectd
-# spends its time during a mode 2 transfer.
+# spends its time during a mode 2 transfer. Last, what 200 idle initiators
+# cost under one p2pd (CPU over 30 s, resident memory of p2pd and of its
+# workers), against 200 targets under a second p2pd (tests/bench/idle200.sh).
 #
 # Environment: BUILD (default build), BENCH_SECS (seconds per transfer,
 # default 10), BENCH_STARTUP_RUNS (default 9), BENCH_PERF (1 to profile,
-# 0 not to; default 1 when perf is installed), BENCH_VERBOSE=1 (show every
-# process start), E2E_KEEP=1 (keep the logs). The table and the raw results
-# are also written to $BUILD/bench/table.txt and $BUILD/bench/results.txt.
+# 0 not to; default 1 when perf is installed), BENCH_IDLE_N (idle initiators,
+# default 200), BENCH_IDLE_SECS (their idle window, default 30),
+# BENCH_VERBOSE=1 (show every process start), E2E_KEEP=1 (keep the logs).
+# The table and the raw results are also written to $BUILD/bench/table.txt
+# and $BUILD/bench/results.txt.
 #
 # Needs root (namespaces, nftables), iperf3, python3; kcptun and ssh/sshd are
 # measured when installed ("not installed" in the table otherwise).
@@ -42,8 +46,10 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$BENCH_DIR/../e2e/lib.sh"
 # shellcheck source=tests/e2e/p2plib.sh
 . "$BENCH_DIR/../e2e/p2plib.sh"
+# shellcheck source=tests/bench/idle200.sh
+. "$BENCH_DIR/idle200.sh"
 
-need_bin rendezvousd connectd
+need_bin rendezvousd connectd p2pd p2pctl
 need_cmd iperf3 python3
 
 SECS=${BENCH_SECS:-10}
@@ -58,6 +64,7 @@ if [[ ! $RUNS =~ ^[0-9]{1,3}$ ]] || ((10#$RUNS < 1 || 10#$RUNS > 100)); then
 fi
 SECS=$((10#$SECS))
 RUNS=$((10#$RUNS))
+idle_check_env || exit 1
 if [[ -z ${BENCH_PERF:-} ]]; then
 	BENCH_PERF=0
 	command -v perf >/dev/null 2>&1 && BENCH_PERF=1
@@ -375,6 +382,7 @@ scenario "start to 'Proxy started.', $RUNS runs" bench_startup
 if ((BENCH_PERF)); then
 	scenario "perf profile of connectd during a mode 2 transfer" bench_perf
 fi
+scenario "$IDLE_N idle initiators under one p2pd, $IDLE_SECS s idle" bench_idle200
 
 python3 "$BENCH_DIR/report.py" "$RES" | tee "$OUT/table.txt"
 cp -f "$RES" "$OUT/results.txt"
