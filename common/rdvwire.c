@@ -869,3 +869,138 @@ rdv_parse_intro_ack(const uint8_t *p, size_t n, struct rdv_intro_ack *m, const c
 	rbuf_get(&r, m->session_id, RDV_SESSION_ID_LEN);
 	return read_all(&r, why);
 }
+
+/* ---- RELAY, RELAYED (section 9) ---- */
+
+int
+rdv_inner_check(const uint8_t *inner, size_t n, const char **why)
+{
+	if (inner == NULL || n < RDV_INNER_MIN) {
+		set_why(why, "relayed peer datagram shorter than 2 bytes");
+		return -1;
+	}
+	if (n > RDV_INNER_MAX) {
+		set_why(why, "relayed peer datagram longer than 1472 bytes");
+		return -1;
+	}
+	if (inner[0] < 0x90 || inner[0] > 0xa0) {
+		set_why(why, "relayed datagram is not a peer message (type must be 0x90..0xa0)");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Start reading a relay message of the given type whose fixed part (header
+ * and mac) is overhead bytes: the length first, then (with key: a message to
+ * a client) the type and the mac, then type and version. r is set over
+ * everything before the mac.
+ */
+static int
+begin_relay(struct rbuf *r, const uint8_t *p, size_t n, uint8_t type, size_t overhead,
+	    const uint8_t *key, const char **why)
+{
+	if (key != NULL && n >= 1 && p[0] != type) {
+		set_why(why, "wrong message type");
+		return -1;
+	}
+	if (n < overhead + RDV_INNER_MIN) {
+		set_why(why, "relay message too short for its header, a peer datagram and a mac");
+		return -1;
+	}
+	if (n > overhead + RDV_INNER_MAX) {
+		set_why(why, "relay message longer than its header, 1472 bytes and a mac");
+		return -1;
+	}
+	if (key != NULL && rdv_verify_tail_mac(p, n, key, RDV_SECRET_LEN) == -1) {
+		set_why(why, "message authentication failed");
+		return -1;
+	}
+	rbuf_init(r, p, n - RDV_MAC_LEN);
+	return get_head(r, type, why);
+}
+
+/* The rest of r is the inner datagram: point at it and check it. */
+static int
+get_inner(struct rbuf *r, const uint8_t **inner, size_t *inner_len, const char **why)
+{
+	if (r->err) {
+		set_why(why, "truncated relay header");
+		return -1;
+	}
+	*inner = r->p + r->off;
+	*inner_len = r->len - r->off;
+	if (rdv_inner_check(*inner, *inner_len, why) == -1) {
+		*inner = NULL;
+		*inner_len = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int
+rdv_build_relay(uint8_t *out, size_t cap, const struct rdv_relay *m,
+		const uint8_t klogin[RDV_SECRET_LEN])
+{
+	struct wbuf w;
+
+	if (m->seq == 0 || rdv_inner_check(m->inner, m->inner_len, NULL) == -1)
+		return -1;
+	start_msg(&w, out, cap, RDV_RELAY);
+	wbuf_put(&w, m->login_id, RDV_LOGIN_ID_LEN);
+	wbuf_put(&w, m->session_id, RDV_SESSION_ID_LEN);
+	wbuf_u64(&w, m->seq);
+	wbuf_put(&w, m->inner, m->inner_len);
+	put_tail_mac(&w, klogin, RDV_SECRET_LEN);
+	return finish(&w);
+}
+
+int
+rdv_parse_relay(const uint8_t *p, size_t n, struct rdv_relay *m, const char **why)
+{
+	struct rbuf r;
+
+	memset(m, 0, sizeof(*m));
+	if (begin_relay(&r, p, n, RDV_RELAY, RDV_RELAY_OVERHEAD, NULL, why) == -1)
+		return -1;
+	rbuf_get(&r, m->login_id, RDV_LOGIN_ID_LEN);
+	rbuf_get(&r, m->session_id, RDV_SESSION_ID_LEN);
+	m->seq = rbuf_u64(&r);
+	if (get_inner(&r, &m->inner, &m->inner_len, why) == -1)
+		return -1;
+	if (m->seq == 0) {
+		set_why(why, "RELAY seq 0 (it starts at 1)");
+		return -1;
+	}
+	return 0;
+}
+
+int
+rdv_build_relayed(uint8_t *out, size_t cap, const struct rdv_relayed *m,
+		  const uint8_t klogin[RDV_SECRET_LEN])
+{
+	struct wbuf w;
+
+	if (rdv_inner_check(m->inner, m->inner_len, NULL) == -1)
+		return -1;
+	start_msg(&w, out, cap, RDV_RELAYED);
+	wbuf_put(&w, m->login_id, RDV_LOGIN_ID_LEN);
+	wbuf_put(&w, m->session_id, RDV_SESSION_ID_LEN);
+	wbuf_put(&w, m->inner, m->inner_len);
+	put_tail_mac(&w, klogin, RDV_SECRET_LEN);
+	return finish(&w);
+}
+
+int
+rdv_parse_relayed(const uint8_t *p, size_t n, struct rdv_relayed *m,
+		  const uint8_t klogin[RDV_SECRET_LEN], const char **why)
+{
+	struct rbuf r;
+
+	memset(m, 0, sizeof(*m));
+	if (begin_relay(&r, p, n, RDV_RELAYED, RDV_RELAYED_OVERHEAD, klogin, why) == -1)
+		return -1;
+	rbuf_get(&r, m->login_id, RDV_LOGIN_ID_LEN);
+	rbuf_get(&r, m->session_id, RDV_SESSION_ID_LEN);
+	return get_inner(&r, &m->inner, &m->inner_len, why);
+}

@@ -1,6 +1,7 @@
 /* rdvwire: the client <-> rendezvous server messages of docs/PROTOCOL.md
  * section 3 (HELLO, CHALLENGE, AUTH, AUTH_OK, ERROR, KEEPALIVE, KA_ACK, INTRO,
- * INTRO_ACK), the stateless cookie, the login keys and INTRO sealing.
+ * INTRO_ACK), the stateless cookie, the login keys and INTRO sealing, and the
+ * relay messages of section 9 (RELAY, RELAYED).
  *
  * Used by rendezvousd (server side) and connectd (client side). Builders write
  * into a caller's buffer and return the datagram length, or -1 if it does not
@@ -34,6 +35,8 @@ enum rdv_type {
 	RDV_KA_ACK = 0x87,
 	RDV_INTRO = 0x88,
 	RDV_INTRO_ACK = 0x89,
+	RDV_RELAY = 0xb0,   /* section 9: client -> server */
+	RDV_RELAYED = 0xb1, /* section 9: server -> client */
 };
 
 enum rdv_role {
@@ -66,6 +69,14 @@ enum rdv_errcode {
 #define RDV_ADDR_MAX	   19  /* family, port, 16 address bytes */
 #define RDV_MAX_DGRAM	   512 /* every section-3 message fits */
 #define RDV_MODE_MAX	   3   /* encryption modes 0..3 */
+
+/* Relay (section 9): the inner peer datagram and the messages around it. */
+#define RDV_INNER_MIN	     2	  /* type and version */
+#define RDV_INNER_MAX	     1472 /* a 1500-byte IPv4 packet's UDP payload */
+#define RDV_RELAY_OVERHEAD   (2 + RDV_LOGIN_ID_LEN + RDV_SESSION_ID_LEN + 8 + RDV_MAC_LEN)
+#define RDV_RELAYED_OVERHEAD (2 + RDV_LOGIN_ID_LEN + RDV_SESSION_ID_LEN + RDV_MAC_LEN)
+#define RDV_RELAY_MAX	     (RDV_RELAY_OVERHEAD + RDV_INNER_MAX)   /* 1514 */
+#define RDV_RELAYED_MAX	     (RDV_RELAYED_OVERHEAD + RDV_INNER_MAX) /* 1506 */
 
 /* An address as on the wire: family 4 or 6, port (host order), address bytes. */
 struct rdv_addr {
@@ -145,6 +156,25 @@ struct rdv_intro {
 struct rdv_intro_ack {
 	uint8_t login_id[RDV_LOGIN_ID_LEN];
 	uint8_t session_id[RDV_SESSION_ID_LEN];
+};
+
+/* RELAY: a peer datagram (inner) a client asks the server to forward to the
+ * other member of a session. A parser sets inner to point into the datagram
+ * it was given (nothing is copied). */
+struct rdv_relay {
+	uint8_t login_id[RDV_LOGIN_ID_LEN]; /* the sender's */
+	uint8_t session_id[RDV_SESSION_ID_LEN];
+	uint64_t seq; /* 1, 2, ... per login and session */
+	const uint8_t *inner;
+	size_t inner_len;
+};
+
+/* RELAYED: the server's forwarded copy, for the receiving member. */
+struct rdv_relayed {
+	uint8_t login_id[RDV_LOGIN_ID_LEN]; /* the receiver's */
+	uint8_t session_id[RDV_SESSION_ID_LEN];
+	const uint8_t *inner;
+	size_t inner_len;
 };
 
 /* ---- addresses and candidate lists ---- */
@@ -270,5 +300,32 @@ int rdv_build_intro_ack(uint8_t *out, size_t cap, const struct rdv_intro_ack *m,
 			const uint8_t klogin[RDV_SECRET_LEN]);
 /* Parse without checking the mac (use rdv_verify_tail_mac with K_login). */
 int rdv_parse_intro_ack(const uint8_t *p, size_t n, struct rdv_intro_ack *m, const char **why);
+
+/* ---- relay (section 9) ---- */
+
+/* Check an inner peer datagram as a relay carries it: RDV_INNER_MIN..
+ * RDV_INNER_MAX bytes, first byte a peer message type (0x90..0xa0). Returns 0,
+ * or -1 with *why. */
+int rdv_inner_check(const uint8_t *inner, size_t n, const char **why);
+
+/* RELAY with mac = MAC(klogin, every byte before it) (client side: klogin is
+ * the sender's K_login). Returns -1 if seq is 0, inner is not valid (see
+ * rdv_inner_check) or it does not fit. */
+int rdv_build_relay(uint8_t *out, size_t cap, const struct rdv_relay *m,
+		    const uint8_t klogin[RDV_SECRET_LEN]);
+/* Parse a RELAY without checking the mac (server side: look the login up,
+ * then rdv_verify_tail_mac with its K_login). m->inner points into p. */
+int rdv_parse_relay(const uint8_t *p, size_t n, struct rdv_relay *m, const char **why);
+
+/* RELAYED with mac = MAC(klogin, every byte before it) (server side: klogin
+ * is the receiver's K_login). Returns -1 if inner is not valid or it does not
+ * fit. */
+int rdv_build_relayed(uint8_t *out, size_t cap, const struct rdv_relayed *m,
+		      const uint8_t klogin[RDV_SECRET_LEN]);
+/* Parse and authenticate a RELAYED with the receiver's own K_login (client
+ * side); -1 on any failure. The caller still checks that login_id is its own
+ * and session_id one of its sessions. m->inner points into p. */
+int rdv_parse_relayed(const uint8_t *p, size_t n, struct rdv_relayed *m,
+		      const uint8_t klogin[RDV_SECRET_LEN], const char **why);
 
 #endif

@@ -1,4 +1,4 @@
-/* registry: logins, pending introductions and the AUTH replay cache of
+/* registry: logins, sessions (introductions) and the AUTH replay cache of
  * rendezvousd. Hash tables are keyed with SipHash (libsodium's shorthash)
  * under a random key, so that clients cannot aim at one chain. */
 #include "rendezvous/registry.h"
@@ -26,10 +26,12 @@ struct registry {
 	size_t nlbuckets, nlogins, ntargets;
 	struct reg_login *lhead, *ltail;
 
-	/* sessions: by session_id, in due order */
+	/* sessions: by session_id; the pending ones in due order */
 	struct reg_session **by_sid;
-	size_t nsbuckets, nsessions;
+	size_t nsbuckets, nsessions, npending;
 	struct reg_session *shead, *stail;
+	void (*end_cb)(const struct reg_session *, void *);
+	void *end_arg;
 
 	/* replay cache: a ring in insertion (= expiry) order, chained hash */
 	struct replay_entry *ring;
@@ -94,10 +96,9 @@ registry_free(struct registry *reg)
 {
 	if (reg == NULL)
 		return;
+	reg->end_cb = NULL; /* no callbacks while tearing down */
 	while (reg->lhead != NULL)
-		registry_login_del(reg, reg->lhead);
-	while (reg->shead != NULL)
-		registry_session_del(reg, reg->shead);
+		registry_login_del(reg, reg->lhead); /* and with them every session */
 	free(reg->by_id);
 	free(reg->by_uid);
 	free(reg->by_sid);
@@ -233,6 +234,8 @@ registry_login_del(struct registry *reg, struct reg_login *l)
 {
 	struct reg_login **pp;
 
+	while (l->sessions != NULL)
+		registry_session_del(reg, l->sessions);
 	for (pp = id_chain(reg, l->login_id); *pp != NULL; pp = &(*pp)->hnext_id) {
 		if (*pp == l) {
 			*pp = l->hnext_id;
@@ -348,30 +351,96 @@ registry_session_find(const struct registry *reg, const uint8_t session_id[RDV_S
 	return NULL;
 }
 
+/* Link s into the session list of its member k. */
+static void
+member_link(struct reg_session *s, int k)
+{
+	struct reg_login *l = s->member[k];
+	struct reg_session *head = l->sessions;
+
+	s->mprev[k] = NULL;
+	s->mnext[k] = head;
+	if (head != NULL)
+		head->mprev[registry_session_member(head, l)] = s;
+	l->sessions = s;
+}
+
+static void
+member_unlink(struct reg_session *s, int k)
+{
+	struct reg_login *l = s->member[k];
+
+	if (s->mprev[k] != NULL)
+		s->mprev[k]->mnext[registry_session_member(s->mprev[k], l)] = s->mnext[k];
+	else
+		l->sessions = s->mnext[k];
+	if (s->mnext[k] != NULL)
+		s->mnext[k]->mprev[registry_session_member(s->mnext[k], l)] = s->mprev[k];
+	s->mprev[k] = s->mnext[k] = NULL;
+}
+
+int
+registry_session_member(const struct reg_session *s, const struct reg_login *l)
+{
+	if (s->member[REG_TARGET] == l)
+		return REG_TARGET;
+	if (s->member[REG_INITIATOR] == l)
+		return REG_INITIATOR;
+	return -1;
+}
+
 struct reg_session *
 registry_session_add(struct registry *reg, const uint8_t session_id[RDV_SESSION_ID_LEN],
-		     const uint8_t target_login[RDV_LOGIN_ID_LEN], const uint8_t *pkt, size_t len,
-		     uint64_t next_ms)
+		     struct reg_login *target, struct reg_login *initiator, const uint8_t *pkt,
+		     size_t len, uint64_t next_ms)
 {
 	struct reg_session *s, **chain;
 
-	if (reg->nsessions >= reg->lim.max_sessions || len > sizeof(s->pkt) ||
+	if (reg->nsessions >= reg->lim.max_sessions || target == NULL || initiator == NULL ||
+	    target->id.role != RDV_ROLE_TARGET || initiator->id.role != RDV_ROLE_INITIATOR ||
+	    (pkt != NULL && (len == 0 || len > RDV_MAX_DGRAM)) ||
 	    registry_session_find(reg, session_id) != NULL)
 		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
+	if (pkt != NULL) {
+		if ((s->pkt = malloc(len)) == NULL) {
+			free(s);
+			return NULL;
+		}
+		memcpy(s->pkt, pkt, len);
+		s->len = len;
+		s->sent = 1;
+		s->next_ms = next_ms;
+		s->pending = 1;
+		slist_append(reg, s);
+		reg->npending++;
+	}
 	memcpy(s->session_id, session_id, RDV_SESSION_ID_LEN);
-	memcpy(s->target_login, target_login, RDV_LOGIN_ID_LEN);
-	memcpy(s->pkt, pkt, len);
-	s->len = len;
-	s->sent = 1;
-	s->next_ms = next_ms;
+	s->member[REG_TARGET] = target;
+	s->member[REG_INITIATOR] = initiator;
+	replay_init(&s->seen[REG_TARGET]);
+	replay_init(&s->seen[REG_INITIATOR]);
+	member_link(s, REG_TARGET);
+	member_link(s, REG_INITIATOR);
 	chain = sid_chain(reg, session_id);
 	s->hnext = *chain;
 	*chain = s;
-	slist_append(reg, s);
 	reg->nsessions++;
 	return s;
+}
+
+void
+registry_session_settle(struct registry *reg, struct reg_session *s)
+{
+	if (!s->pending)
+		return;
+	slist_remove(reg, s);
+	reg->npending--;
+	s->pending = 0;
+	free(s->pkt);
+	s->pkt = NULL;
+	s->len = 0;
 }
 
 void
@@ -379,13 +448,17 @@ registry_session_del(struct registry *reg, struct reg_session *s)
 {
 	struct reg_session **pp;
 
+	if (reg->end_cb != NULL)
+		reg->end_cb(s, reg->end_arg);
 	for (pp = sid_chain(reg, s->session_id); *pp != NULL; pp = &(*pp)->hnext) {
 		if (*pp == s) {
 			*pp = s->hnext;
 			break;
 		}
 	}
-	slist_remove(reg, s);
+	registry_session_settle(reg, s);
+	member_unlink(s, REG_TARGET);
+	member_unlink(s, REG_INITIATOR);
 	reg->nsessions--;
 	free(s);
 }
@@ -401,6 +474,8 @@ registry_session_due(const struct registry *reg, uint64_t now_ms)
 void
 registry_session_sent(struct registry *reg, struct reg_session *s, uint64_t next_ms)
 {
+	if (!s->pending)
+		return;
 	s->sent++;
 	s->next_ms = next_ms;
 	slist_remove(reg, s);
@@ -417,6 +492,62 @@ size_t
 registry_sessions(const struct registry *reg)
 {
 	return reg->nsessions;
+}
+
+size_t
+registry_pending(const struct registry *reg)
+{
+	return reg->npending;
+}
+
+void
+registry_on_session_end(struct registry *reg, void (*cb)(const struct reg_session *, void *),
+			void *arg)
+{
+	reg->end_cb = cb;
+	reg->end_arg = arg;
+}
+
+/* ---- token buckets ---- */
+
+#define MILLI 1000u
+
+void
+registry_bucket_refill(struct reg_bucket *b, uint64_t rate, uint64_t burst, uint64_t now_ms)
+{
+	uint64_t cap, elapsed, add;
+
+	cap = burst > UINT64_MAX / MILLI ? UINT64_MAX : burst * MILLI;
+	if (!b->primed) {
+		b->milli = cap;
+		b->last_ms = now_ms;
+		b->primed = 1;
+		return;
+	}
+	if (now_ms > b->last_ms) {
+		elapsed = now_ms - b->last_ms;
+		/* bytes per second times milliseconds = thousandths of a byte;
+		 * saturating, so that no rate or idle time overflows */
+		add = rate > UINT64_MAX / elapsed ? UINT64_MAX : rate * elapsed;
+		b->milli = add > UINT64_MAX - b->milli ? UINT64_MAX : b->milli + add;
+		b->last_ms = now_ms;
+	}
+	if (b->milli > cap)
+		b->milli = cap;
+}
+
+int
+registry_bucket_has(const struct reg_bucket *b, uint64_t n)
+{
+	return n <= b->milli / MILLI;
+}
+
+void
+registry_bucket_take(struct reg_bucket *b, uint64_t n)
+{
+	uint64_t m = n > UINT64_MAX / MILLI ? UINT64_MAX : n * MILLI;
+
+	b->milli = m > b->milli ? 0 : b->milli - m;
 }
 
 /* ---- replay cache ---- */

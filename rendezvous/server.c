@@ -16,6 +16,7 @@
 #include "common/keys.h"
 #include "common/log.h"
 #include "common/rdvwire.h"
+#include "common/replay.h"
 #include "common/stun.h"
 #include "common/util.h"
 #include "rendezvous/ratelimit.h"
@@ -55,6 +56,7 @@ struct server {
 	struct registry *reg;
 	struct ratelimit *rl;
 	uint8_t kserver[RDV_SECRET_LEN];
+	struct reg_bucket relay_bucket; /* relay_total, over every session */
 	struct server_stats st;
 };
 
@@ -491,10 +493,10 @@ auth_initiator(struct req *q, const struct rdv_auth *a, const struct rdv_user *u
 	ni = build_intro(to_i, sizeof(to_i), l, t, sid, a->mode, s);
 	wipe(s, sizeof(s));
 	if (nt < 0 || ni < 0 ||
-	    registry_session_add(srv->reg, sid, t->login_id, to_t, (size_t)nt,
+	    registry_session_add(srv->reg, sid, t, l, to_t, (size_t)nt,
 				 q->now + SRV_INTRO_REPEAT_MS) == NULL) {
 		registry_login_del(srv->reg, l);
-		refuse(q, a, RDV_ERR_RATE, "too many pending introductions (server full)");
+		refuse(q, a, RDV_ERR_RATE, "too many sessions (server full)");
 		return;
 	}
 	hex_encode(sid, sizeof(sid), hex);
@@ -579,6 +581,28 @@ handle_auth(struct req *q, const uint8_t *p, size_t n)
 
 /* ---- KEEPALIVE, INTRO_ACK ---- */
 
+/* An authenticated, fresh message from l came from q's source: l's
+ * observed address (and the socket and local address to answer from) follow
+ * it. */
+static void
+login_seen_at(struct req *q, struct reg_login *l)
+{
+	char ib[RDV_ID_STRLEN], ob[SOCKADDR_STRLEN];
+
+	if (q->fromlen > sizeof(l->addr))
+		return;
+	if (l->addrlen != q->fromlen || memcmp(&l->addr, q->from, q->fromlen) != 0) {
+		log_info("%s moved from %s to %s", id_str(&l->id, ib),
+			 fmt_sockaddr((const struct sockaddr *)&l->addr, ob, sizeof(ob)),
+			 q->srcstr);
+		memset(&l->addr, 0, sizeof(l->addr));
+		memcpy(&l->addr, q->from, q->fromlen);
+		l->addrlen = q->fromlen;
+	}
+	l->sock = q->sock;
+	set_login_local(l, q->local);
+}
+
 /* The login a KEEPALIVE or INTRO_ACK names, authenticated; NULL if there is
  * none (ERROR 7 sent, rate limited) or the mac is wrong (dropped). */
 static struct reg_login *
@@ -614,7 +638,6 @@ handle_keepalive(struct req *q, const uint8_t *p, size_t n)
 	struct reg_login *l;
 	uint8_t out[RDV_MAX_DGRAM];
 	const char *why = NULL;
-	char ib[RDV_ID_STRLEN], ob[SOCKADDR_STRLEN];
 
 	if (rdv_parse_keepalive(p, n, &k, &why) == -1) {
 		drop_malformed(q, "KEEPALIVE", why);
@@ -628,16 +651,7 @@ handle_keepalive(struct req *q, const uint8_t *p, size_t n)
 			  (unsigned long long)k.seq, (unsigned long long)l->seq);
 		return;
 	}
-	if (l->addrlen != q->fromlen || memcmp(&l->addr, q->from, q->fromlen) != 0) {
-		log_info("%s moved from %s to %s", id_str(&l->id, ib),
-			 fmt_sockaddr((const struct sockaddr *)&l->addr, ob, sizeof(ob)),
-			 q->srcstr);
-		memset(&l->addr, 0, sizeof(l->addr));
-		memcpy(&l->addr, q->from, q->fromlen);
-		l->addrlen = q->fromlen;
-	}
-	l->sock = q->sock;
-	set_login_local(l, q->local);
+	login_seen_at(q, l);
 	l->seq = k.seq;
 	l->cands = k.cands;
 	registry_login_touch(srv->reg, l, q->now);
@@ -666,12 +680,150 @@ handle_intro_ack(struct req *q, const uint8_t *p, size_t n)
 		return;
 	registry_login_touch(srv->reg, l, q->now);
 	s = registry_session_find(srv->reg, m.session_id);
-	if (s == NULL || memcmp(s->target_login, l->login_id, RDV_LOGIN_ID_LEN) != 0) {
+	if (s == NULL || registry_session_member(s, l) != REG_TARGET || !s->pending) {
 		srv->st.drop_stale++; /* a repeated ACK, or not this target's session */
 		return;
 	}
 	srv->st.intro_acks++;
-	registry_session_del(srv->reg, s);
+	registry_session_settle(srv->reg, s);
+}
+
+/* ---- RELAY (section 9) ---- */
+
+static const char *
+session_hex(const struct reg_session *s, char hex[2 * RDV_SESSION_ID_LEN + 1])
+{
+	hex_encode(s->session_id, RDV_SESSION_ID_LEN, hex);
+	return hex;
+}
+
+/* Count a RELAY dropped for a reason. Nothing is ever answered to it. */
+static void
+relay_drop(struct req *q, uint64_t *counter, const char *why)
+{
+	(*counter)++;
+	log_debug("%s: RELAY dropped: %s", q->srcstr, why);
+}
+
+/* A bucket holds one second's worth of its rate, and at least one largest
+ * RELAYED datagram (or a small rate would block those forever). */
+static uint64_t
+relay_burst(uint64_t rate)
+{
+	return rate > RDV_RELAYED_MAX ? rate : RDV_RELAYED_MAX;
+}
+
+/* Take len bytes from the session's bucket (relay_rate) and the server's
+ * (relay_total); 0 (counted) if either has too few, and then neither is
+ * touched. */
+static int
+relay_rate_ok(struct req *q, struct reg_session *s, size_t len)
+{
+	struct server *srv = q->srv;
+
+	registry_bucket_refill(&s->bucket, srv->conf.relay_rate, relay_burst(srv->conf.relay_rate),
+			       q->now);
+	registry_bucket_refill(&srv->relay_bucket, srv->conf.relay_total,
+			       relay_burst(srv->conf.relay_total), q->now);
+	if (!registry_bucket_has(&s->bucket, len)) {
+		s->relay_dropped++;
+		relay_drop(q, &srv->st.relay_drop_rate, "over the session's relay_rate");
+		return 0;
+	}
+	if (!registry_bucket_has(&srv->relay_bucket, len)) {
+		s->relay_dropped++;
+		relay_drop(q, &srv->st.relay_drop_total, "over relay_total");
+		return 0;
+	}
+	registry_bucket_take(&s->bucket, len);
+	registry_bucket_take(&srv->relay_bucket, len);
+	return 1;
+}
+
+/* Forward the inner datagram of m, from member k of s, to the other member. */
+static void
+relay_forward(struct req *q, struct reg_session *s, int k, const struct rdv_relay *m)
+{
+	struct server *srv = q->srv;
+	struct reg_login *peer = s->member[1 - k];
+	struct rdv_relayed r;
+	uint8_t out[RDV_RELAYED_MAX];
+	char hex[2 * RDV_SESSION_ID_LEN + 1], ib[RDV_ID_STRLEN], tb[RDV_ID_STRLEN];
+	int len;
+
+	memcpy(r.login_id, peer->login_id, RDV_LOGIN_ID_LEN);
+	memcpy(r.session_id, s->session_id, RDV_SESSION_ID_LEN);
+	r.inner = m->inner;
+	r.inner_len = m->inner_len;
+	if ((len = rdv_build_relayed(out, sizeof(out), &r, peer->key)) < 0) {
+		relay_drop(q, &srv->st.relay_drop_malformed, "cannot build the RELAYED");
+		return;
+	}
+	if (!relay_rate_ok(q, s, (size_t)len))
+		return;
+	if (s->relayed_pkts == 0) {
+		srv->st.relay_sessions++;
+		log_info("relaying session %s %s <-> %s", session_hex(s, hex),
+			 id_str(&s->member[REG_INITIATOR]->id, ib),
+			 id_str(&s->member[REG_TARGET]->id, tb));
+	}
+	s->relayed_pkts++;
+	s->relayed_bytes += (uint64_t)len;
+	srv->st.relayed++;
+	srv->st.relayed_bytes += (uint64_t)len;
+	send_to_login(srv, peer, out, (size_t)len);
+}
+
+/*
+ * RELAY: forwarded only if relay is on, the login exists and the mac verifies
+ * with its key, the session exists and the login is one of its members, the
+ * seq is fresh for that member, and both rate limits allow it. A fresh RELAY
+ * is activity of its login (as a KEEPALIVE is); the newest one moves the
+ * login's observed address. Nothing is ever answered.
+ */
+static void
+handle_relay(struct req *q, const uint8_t *p, size_t n)
+{
+	struct server *srv = q->srv;
+	struct rdv_relay m;
+	struct reg_login *l;
+	struct reg_session *s;
+	const char *why = NULL;
+	int k, newest;
+
+	if (!srv->conf.relay) {
+		relay_drop(q, &srv->st.relay_drop_off, "relay = no");
+		return;
+	}
+	if (rdv_parse_relay(p, n, &m, &why) == -1) {
+		relay_drop(q, &srv->st.relay_drop_malformed, why);
+		return;
+	}
+	if ((l = registry_login_find(srv->reg, m.login_id)) == NULL) {
+		relay_drop(q, &srv->st.relay_drop_login, "unknown login");
+		return;
+	}
+	if (rdv_verify_tail_mac(p, n, l->key, RDV_SECRET_LEN) != 0) {
+		relay_drop(q, &srv->st.relay_drop_badmac,
+			   "does not authenticate with the login's key");
+		return;
+	}
+	s = registry_session_find(srv->reg, m.session_id);
+	if (s == NULL || (k = registry_session_member(s, l)) == -1) {
+		relay_drop(q, &srv->st.relay_drop_session,
+			   "no such session, or the login is not one of its members");
+		return;
+	}
+	if (replay_check(&s->seen[k], m.seq) != 0) {
+		relay_drop(q, &srv->st.relay_drop_replay, "seq already seen or below the window");
+		return;
+	}
+	newest = m.seq > s->seen[k].top;
+	replay_update(&s->seen[k], m.seq);
+	registry_login_touch(srv->reg, l, q->now);
+	if (newest)
+		login_seen_at(q, l);
+	relay_forward(q, s, k, &m);
 }
 
 /* ---- dispatch ---- */
@@ -697,6 +849,10 @@ server_input(struct server *srv, int sock, const uint8_t *p, size_t n, const str
 	fmt_sockaddr(from, q.srcstr, sizeof(q.srcstr));
 	if (p[0] <= 0x3f) {
 		handle_stun(&q, p, n);
+		return;
+	}
+	if (p[0] == RDV_RELAY) {
+		handle_relay(&q, p, n);
 		return;
 	}
 	if (p[0] < RDV_HELLO || p[0] > 0x8f) {
@@ -742,6 +898,23 @@ expired_cb(const struct reg_login *l, void *arg)
 		log_debug("login of %s expired", id_str(&l->id, ib));
 }
 
+/* A session is forgotten (a member's login expired, was replaced or pruned):
+ * say how much was relayed for it. */
+static void
+session_end_cb(const struct reg_session *s, void *arg)
+{
+	char hex[2 * RDV_SESSION_ID_LEN + 1], ib[RDV_ID_STRLEN], tb[RDV_ID_STRLEN];
+
+	(void)arg;
+	if (s->relayed_pkts == 0)
+		return;
+	log_info("relaying session %s %s <-> %s ended: %llu bytes in %llu packets relayed, "
+		 "%llu dropped over the rate limits",
+		 session_hex(s, hex), id_str(&s->member[REG_INITIATOR]->id, ib),
+		 id_str(&s->member[REG_TARGET]->id, tb), (unsigned long long)s->relayed_bytes,
+		 (unsigned long long)s->relayed_pkts, (unsigned long long)s->relay_dropped);
+}
+
 static void
 repeat_intros(struct server *srv, uint64_t now)
 {
@@ -750,18 +923,13 @@ repeat_intros(struct server *srv, uint64_t now)
 	char hex[2 * RDV_SESSION_ID_LEN + 1];
 
 	while ((s = registry_session_due(srv->reg, now)) != NULL) {
-		hex_encode(s->session_id, sizeof(s->session_id), hex);
-		if ((t = registry_login_find(srv->reg, s->target_login)) == NULL) {
-			log_debug("session %s: target logged out before INTRO_ACK", hex);
-			registry_session_del(srv->reg, s);
-			continue;
-		}
+		t = s->member[REG_TARGET];
 		if (s->sent >= SRV_INTRO_SENDS) {
 			char ib[RDV_ID_STRLEN];
-			log_info("session %s: %s did not acknowledge the INTRO", hex,
-				 id_str(&t->id, ib));
+			log_info("session %s: %s did not acknowledge the INTRO",
+				 session_hex(s, hex), id_str(&t->id, ib));
 			srv->st.intro_unacked++;
-			registry_session_del(srv->reg, s);
+			registry_session_settle(srv->reg, s);
 			continue;
 		}
 		srv->st.intro_repeats++;
@@ -1055,6 +1223,7 @@ server_new(struct ev_loop *loop, struct rdv_conf *conf, char *err, size_t errlen
 		server_free(srv);
 		return NULL;
 	}
+	registry_on_session_end(srv->reg, session_end_cb, srv);
 	if (open_sockets(srv, err, errlen) == -1) {
 		server_free(srv);
 		return NULL;
@@ -1063,8 +1232,8 @@ server_new(struct ev_loop *loop, struct rdv_conf *conf, char *err, size_t errlen
 	for (int i = 0; i < srv->nudp; i++)
 		log_info("listening on UDP %s",
 			 fmt_sockaddr((struct sockaddr *)&srv->udp[i].addr, b, sizeof(b)));
-	log_info("listening on TCP %s; %zu users, %zu devices", srv->conf.listen, srv->conf.nusers,
-		 srv->conf.ndevices);
+	log_info("listening on TCP %s; %zu users, %zu devices; relay %s", srv->conf.listen,
+		 srv->conf.nusers, srv->conf.ndevices, srv->conf.relay ? "on" : "off");
 	return srv;
 }
 
@@ -1127,8 +1296,10 @@ server_reload(struct server *srv, struct rdv_conf *conf)
 	ratelimit_set(srv->rl, srv->conf.rate_limit ? srv->conf.rate_limit : 1,
 		      burst_of(srv->conf.rate_limit));
 	gone = registry_prune(srv->reg, still_known, &srv->conf);
-	log_info("configuration reloaded: %zu users, %zu devices; %zu logins dropped, %zu kept",
-		 srv->conf.nusers, srv->conf.ndevices, gone, registry_logins(srv->reg));
+	log_info("configuration reloaded: %zu users, %zu devices, relay %s; %zu logins dropped, "
+		 "%zu kept",
+		 srv->conf.nusers, srv->conf.ndevices, srv->conf.relay ? "on" : "off", gone,
+		 registry_logins(srv->reg));
 	rearm(srv, server_tick(srv, now_ms()));
 }
 
@@ -1175,4 +1346,14 @@ server_log_stats(const struct server *srv, int level)
 	       (unsigned long long)s->drop_malformed, (unsigned long long)s->drop_rate,
 	       (unsigned long long)s->drop_stun, (unsigned long long)s->drop_badmac,
 	       (unsigned long long)s->drop_stale, (unsigned long long)s->drop_other);
+	log_at(level, NULL, 0,
+	       "relay: forwarded %llu (%llu bytes), sessions relayed %llu, %zu sessions kept; "
+	       "dropped: relay off %llu, malformed %llu, unknown login %llu, bad mac %llu, "
+	       "not a member %llu, replayed %llu, over relay_rate %llu, over relay_total %llu",
+	       (unsigned long long)s->relayed, (unsigned long long)s->relayed_bytes,
+	       (unsigned long long)s->relay_sessions, registry_sessions(srv->reg),
+	       (unsigned long long)s->relay_drop_off, (unsigned long long)s->relay_drop_malformed,
+	       (unsigned long long)s->relay_drop_login, (unsigned long long)s->relay_drop_badmac,
+	       (unsigned long long)s->relay_drop_session, (unsigned long long)s->relay_drop_replay,
+	       (unsigned long long)s->relay_drop_rate, (unsigned long long)s->relay_drop_total);
 }

@@ -2,7 +2,8 @@
  *
  * UDP sockets on the listen address and port, on alt_port, and on
  * alt_address (RFC 5780 probing) answer STUN Binding requests and the
- * client <-> server messages of docs/PROTOCOL.md section 3; a TCP socket on
+ * client <-> server messages of docs/PROTOCOL.md section 3, and forward the
+ * RELAY messages of section 9 between the members of a session; a TCP socket on
  * the listen address writes a one-line banner to every connection and closes
  * it (the connectivity check of connectd -n). One ev_io per socket and one
  * ev_timer for every deadline (presence expiry, INTRO repeats, the replay
@@ -28,7 +29,7 @@
 #define SRV_INTRO_REPEAT_MS 500
 #define SRV_INTRO_SENDS	    6 /* the first INTRO and five repeats */
 #define SRV_MAX_LOGINS	    65536
-#define SRV_MAX_SESSIONS    4096
+#define SRV_MAX_SESSIONS    65536 /* introductions, pending or not */
 #define SRV_MAX_REPLAY	    65536
 #define SRV_RL_ENTRIES	    16384
 #define SRV_STATS_EVERY_S   60.0
@@ -54,7 +55,20 @@ struct server_stats {
 	uint64_t drop_stun;	 /* STUN that gets no answer */
 	uint64_t drop_badmac;	 /* KEEPALIVE / INTRO_ACK that does not authenticate */
 	uint64_t drop_stale;	 /* KEEPALIVE seq not newer, INTRO_ACK for no session */
-	uint64_t drop_other;	 /* not for the server (peer or relay traffic) */
+	uint64_t drop_other;	 /* not for the server (peer traffic, RELAYED) */
+	/* relay (section 9) */
+	uint64_t relayed;	 /* RELAYs forwarded as RELAYED */
+	uint64_t relayed_bytes;	 /* bytes of the RELAYED datagrams sent */
+	uint64_t relay_sessions; /* sessions that started being relayed */
+	/* RELAYs dropped (never answered), by reason */
+	uint64_t relay_drop_off;       /* relay = no */
+	uint64_t relay_drop_malformed; /* bad length, version, seq or inner datagram */
+	uint64_t relay_drop_login;     /* unknown login */
+	uint64_t relay_drop_badmac;    /* does not authenticate with the login's key */
+	uint64_t relay_drop_session;   /* no such session, or the login is not a member */
+	uint64_t relay_drop_replay;    /* seq already seen or below the window */
+	uint64_t relay_drop_rate;      /* over the session's relay_rate */
+	uint64_t relay_drop_total;     /* over relay_total */
 };
 
 struct server;
@@ -68,9 +82,10 @@ struct server *server_new(struct ev_loop *loop, struct rdv_conf *conf, char *err
 void server_free(struct server *srv);
 
 /* Take a reloaded configuration (users, devices, rate_limit,
- * presence_timeout; a changed listen address or port needs a restart and
- * gets a warning). Logins stay, except those of users and devices that are
- * gone. Takes over conf as server_new does. */
+ * presence_timeout, relay, relay_rate, relay_total; a changed listen
+ * address or port needs a restart and gets a warning). Logins stay, except
+ * those of users and devices that are gone (and their sessions with them).
+ * Takes over conf as server_new does. */
 void server_reload(struct server *srv, struct rdv_conf *conf);
 
 /* Handle one datagram that arrived on UDP socket sock (0 = the listen socket)

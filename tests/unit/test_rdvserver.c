@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sodium.h>
 #include <sys/socket.h>
@@ -24,6 +25,7 @@
 #include "common/log.h"
 #include "common/rdvconf.h"
 #include "common/rdvwire.h"
+#include "common/replay.h"
 #include "common/stun.h"
 #include "common/util.h"
 #include "rendezvous/server.h"
@@ -39,6 +41,7 @@ struct env {
 	struct server *srv;
 	uint16_t port, alt_port;
 	uint8_t alice[AUTH_HASH_LEN], bob[AUTH_HASH_LEN], carol[AUTH_HASH_LEN];
+	const char *extra; /* more [server] lines, or NULL */
 };
 
 struct client {
@@ -97,12 +100,12 @@ write_conf(int with_carol, unsigned rate)
 	hex_encode(E.carol, AUTH_HASH_LEN, hc);
 	fprintf(f,
 		"[server]\nlisten = 127.0.0.1:%u\nalt_port = %u\nrate_limit = %u\n"
-		"presence_timeout = 90\nlog_level = error\n\n"
+		"presence_timeout = 90\nlog_level = error\n%s\n"
 		"[user alice]\nauth_hash = %s\nallow = " UID_ON " " UID_OFF "\n\n"
 		"[user bob]\nauth_hash = %s\nallow = " UID_OFF "\n\n"
 		"[device " UID_ON "]\nsecret = " SECRET "\nname = cam\n\n"
 		"[device " UID_OFF "]\nsecret = another-device-secret-0000\n\n",
-		E.port, E.alt_port, rate, ha, hb);
+		E.port, E.alt_port, rate, E.extra ? E.extra : "", ha, hb);
 	if (with_carol)
 		fprintf(f, "[user carol]\nauth_hash = %s\nallow = *\n", hc);
 	fclose(f);
@@ -848,6 +851,540 @@ test_reload(void **state)
 	client_close(&i);
 }
 
+/* ---- relay (PROTOCOL.md section 9) ---- */
+
+#define SID_HEXLEN (2 * RDV_SESSION_ID_LEN + 1)
+
+/* Two peers the server introduced: their clients, logins and session. */
+struct pair {
+	struct client t, i;
+	struct login LT, LI;
+	uint8_t sid[RDV_SESSION_ID_LEN];
+};
+
+/* Replace the server with one whose [server] section also has extra. */
+static void
+restart(const char *extra)
+{
+	server_free(E.srv);
+	E.extra = extra;
+	E.srv = start_server(100000);
+	E.extra = NULL;
+}
+
+/* Log the target in (if same is NULL; else share same's target), introduce
+ * a new alice login to it, acknowledge the INTRO. */
+static void
+introduce(struct pair *P, const struct pair *same)
+{
+	struct rdv_auth a;
+	struct rdv_intro mi, mt;
+
+	if (same == NULL) {
+		P->t = client_new();
+		P->LT = register_target(&P->t, UID_ON, SECRET);
+	} else {
+		P->t = same->t;
+		P->LT = same->LT;
+	}
+	P->i = client_new();
+	initiator_auth(&P->i, "alice", E.alice, UID_ON, &a, &P->LI);
+	open_intro(&P->i, &P->LI, &mi, NULL, NULL);
+	open_intro(&P->t, &P->LT, &mt, NULL, NULL);
+	assert_memory_equal(mi.session_id, mt.session_id, RDV_SESSION_ID_LEN);
+	memcpy(P->LI.login_id, mi.login_id, RDV_LOGIN_ID_LEN);
+	memcpy(P->sid, mi.session_id, RDV_SESSION_ID_LEN);
+	send_intro_ack(&P->t, &P->LT, mt.session_id);
+}
+
+static void
+pair_close(struct pair *P, int close_target)
+{
+	client_close(&P->i);
+	if (close_target)
+		client_close(&P->t);
+}
+
+/* A RELAY from login L for session sid with seq and an inner datagram of
+ * inner_len bytes (type itype) into pkt; returns its length. key signs it. */
+static int
+relay_pkt(uint8_t *pkt, size_t cap, const uint8_t login_id[RDV_LOGIN_ID_LEN],
+	  const uint8_t sid[RDV_SESSION_ID_LEN], uint64_t seq, uint8_t itype, size_t inner_len,
+	  const uint8_t key[RDV_SECRET_LEN], uint8_t *inner)
+{
+	struct rdv_relay m;
+	int n;
+
+	randombytes_buf(inner, inner_len);
+	inner[0] = itype;
+	inner[1] = 1;
+	memcpy(m.login_id, login_id, RDV_LOGIN_ID_LEN);
+	memcpy(m.session_id, sid, RDV_SESSION_ID_LEN);
+	m.seq = seq;
+	m.inner = inner;
+	m.inner_len = inner_len;
+	n = rdv_build_relay(pkt, cap, &m, key);
+	assert_true(n > 0);
+	return n;
+}
+
+/* Client c (login L) relays a DATA packet of inner_len bytes with seq, over
+ * the real socket; its inner datagram goes to inner. Returns the RELAY's length. */
+static int
+relay_send(struct client *c, const struct login *L, const uint8_t sid[RDV_SESSION_ID_LEN],
+	   uint64_t seq, size_t inner_len, uint8_t *inner)
+{
+	uint8_t pkt[RDV_RELAY_MAX];
+	int n =
+	    relay_pkt(pkt, sizeof(pkt), L->login_id, sid, seq, 0xa0, inner_len, L->klogin, inner);
+
+	send_to(c, 0, pkt, (size_t)n);
+	return n;
+}
+
+/* The same through server_input at a chosen time (the fake clock), from c. */
+static int
+relay_at(struct client *c, const struct login *L, const uint8_t sid[RDV_SESSION_ID_LEN],
+	 uint64_t seq, size_t inner_len, uint64_t now)
+{
+	uint8_t pkt[RDV_RELAY_MAX], inner[RDV_INNER_MAX];
+	int n =
+	    relay_pkt(pkt, sizeof(pkt), L->login_id, sid, seq, 0xa0, inner_len, L->klogin, inner);
+
+	server_input(E.srv, 0, pkt, (size_t)n, (struct sockaddr *)&c->addr, sizeof(c->addr), NULL,
+		     now);
+	return n;
+}
+
+/* c (login L) must have exactly one RELAYED waiting: from the server's
+ * port, for L and sid, authenticated with L's key (and not with other), with
+ * this inner datagram, and smaller than the RELAY (relay_len bytes) it came from. */
+static void
+expect_relayed(struct client *c, const struct login *L, const uint8_t sid[RDV_SESSION_ID_LEN],
+	       const uint8_t *inner, size_t inner_len, int relay_len, const struct login *other)
+{
+	uint8_t pkt[RDV_RELAY_MAX + 64];
+	struct sockaddr_in from;
+	struct rdv_relayed m;
+	const char *why = NULL;
+	int n = recv_from(c, pkt, sizeof(pkt), &from);
+
+	assert_true(n > 0);
+	assert_int_equal(ntohs(from.sin_port), E.port);
+	assert_int_equal(n, RDV_RELAYED_OVERHEAD + (int)inner_len);
+	assert_true(n < relay_len);
+	if (other != NULL)
+		assert_int_equal(rdv_parse_relayed(pkt, (size_t)n, &m, other->klogin, NULL), -1);
+	if (rdv_parse_relayed(pkt, (size_t)n, &m, L->klogin, &why) != 0)
+		fail_msg("RELAYED does not parse: %s", why);
+	assert_memory_equal(m.login_id, L->login_id, RDV_LOGIN_ID_LEN);
+	assert_memory_equal(m.session_id, sid, RDV_SESSION_ID_LEN);
+	assert_int_equal(m.inner_len, inner_len);
+	assert_memory_equal(m.inner, inner, inner_len);
+	expect_nothing(c);
+}
+
+/* Send a datagram to the server and check that nobody hears anything and
+ * that exactly the counter at offset `field` of the stats went up by one. */
+static void
+expect_dropped(struct client *from, const uint8_t *pkt, size_t n, size_t field, struct client *a,
+	       struct client *b)
+{
+	struct server_stats before = *server_get_stats(E.srv), after;
+	const uint64_t *f0 = (const uint64_t *)((const char *)&before + field);
+	const uint64_t *f1 = (const uint64_t *)((const char *)&after + field);
+
+	send_to(from, 0, pkt, n);
+	after = *server_get_stats(E.srv);
+	assert_true(*f1 == *f0 + 1);
+	assert_true(after.relayed == before.relayed);
+	expect_nothing(from);
+	if (a != NULL)
+		expect_nothing(a);
+	if (b != NULL)
+		expect_nothing(b);
+}
+
+#define ST(f) offsetof(struct server_stats, f)
+
+/* Capture what the server logs (stderr) into a file, at info level. */
+struct logcap {
+	char path[128];
+	int saved;
+};
+
+static void
+logcap_start(struct logcap *lc)
+{
+	int fd;
+
+	snprintf(lc->path, sizeof(lc->path), "%s/log", E.dir);
+	fd = open(lc->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	lc->saved = dup(2);
+	assert_true(lc->saved >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	close(fd);
+	log_set_level(LOG_LVL_INFO);
+}
+
+/* Stop capturing; the log into buf (cap bytes, NUL-terminated). */
+static void
+logcap_stop(struct logcap *lc, char *buf, size_t cap)
+{
+	FILE *f;
+	size_t n;
+
+	fflush(stderr);
+	log_set_level(LOG_LVL_ERROR);
+	assert_int_equal(dup2(lc->saved, 2), 2);
+	close(lc->saved);
+	f = fopen(lc->path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+static void
+test_relay_forward(void **state)
+{
+	struct pair P;
+	struct logcap lc;
+	uint8_t inner[RDV_INNER_MAX], pkt[RDV_RELAY_MAX];
+	char log[8192], want[256], hex[SID_HEXLEN];
+	int n;
+	uint64_t relayed0 = server_get_stats(E.srv)->relayed;
+	uint64_t sessions0 = server_get_stats(E.srv)->relay_sessions;
+
+	(void)state;
+	introduce(&P, NULL);
+	hex_encode(P.sid, sizeof(P.sid), hex);
+	logcap_start(&lc);
+	/* Initiator -> target: a RELAYED for the target's login and key. */
+	n = relay_send(&P.i, &P.LI, P.sid, 1, 300, inner);
+	expect_relayed(&P.t, &P.LT, P.sid, inner, 300, n, &P.LI);
+	expect_nothing(&P.i);
+	assert_true(server_get_stats(E.srv)->relay_sessions == sessions0 + 1);
+	/* Target -> initiator. */
+	n = relay_send(&P.t, &P.LT, P.sid, 1, 1200, inner);
+	expect_relayed(&P.i, &P.LI, P.sid, inner, 1200, n, &P.LT);
+	expect_nothing(&P.t);
+	/* Handshake messages travel too; the largest datagram as well. */
+	n = relay_pkt(pkt, sizeof(pkt), P.LI.login_id, P.sid, 2, 0x91, 90, P.LI.klogin, inner);
+	send_to(&P.i, 0, pkt, (size_t)n);
+	expect_relayed(&P.t, &P.LT, P.sid, inner, 90, n, NULL);
+	n = relay_send(&P.i, &P.LI, P.sid, 3, RDV_INNER_MAX, inner);
+	expect_relayed(&P.t, &P.LT, P.sid, inner, RDV_INNER_MAX, n, NULL);
+	/* Seqs may arrive out of order inside the 2048-packet window. */
+	n = relay_send(&P.i, &P.LI, P.sid, 10, 50, inner);
+	expect_relayed(&P.t, &P.LT, P.sid, inner, 50, n, NULL);
+	n = relay_send(&P.i, &P.LI, P.sid, 7, 50, inner);
+	expect_relayed(&P.t, &P.LT, P.sid, inner, 50, n, NULL);
+	/* Each member has its own seqs: the target's 2 is not the initiator's. */
+	n = relay_send(&P.t, &P.LT, P.sid, 2, 60, inner);
+	expect_relayed(&P.i, &P.LI, P.sid, inner, 60, n, NULL);
+	/* Far ahead, then something that fell out of the window: dropped. */
+	n = relay_send(&P.i, &P.LI, P.sid, 5000, 50, inner);
+	expect_relayed(&P.t, &P.LT, P.sid, inner, 50, n, NULL);
+	n = relay_pkt(pkt, sizeof(pkt), P.LI.login_id, P.sid, 5000 - REPLAY_WINDOW, 0xa0, 50,
+		      P.LI.klogin, inner);
+	expect_dropped(&P.i, pkt, (size_t)n, ST(relay_drop_replay), &P.t, NULL);
+	n = relay_pkt(pkt, sizeof(pkt), P.LI.login_id, P.sid, 5001 - REPLAY_WINDOW, 0xa0, 50,
+		      P.LI.klogin, inner);
+	send_to(&P.i, 0, pkt, (size_t)n);
+	expect_relayed(&P.t, &P.LT, P.sid, inner, 50, n, NULL);
+	assert_true(server_get_stats(E.srv)->relayed == relayed0 + 9);
+	assert_true(server_get_stats(E.srv)->relay_sessions == sessions0 + 1);
+
+	/* One line when the session starts being relayed; one with the bytes
+	 * when it ends (here: the initiator's login expires). */
+	server_tick(E.srv, now_ms() + 91000);
+	logcap_stop(&lc, log, sizeof(log));
+	snprintf(want, sizeof(want), "relaying session %s alice <-> " UID_ON "\n", hex);
+	if (strstr(log, want) == NULL)
+		fail_msg("no \"%s\" in the log:\n%s", want, log);
+	snprintf(want, sizeof(want), "relaying session %s alice <-> " UID_ON " ended: ", hex);
+	if (strstr(log, want) == NULL || strstr(log, " bytes in 9 packets relayed") == NULL)
+		fail_msg("no \"%s... 9 packets\" in the log:\n%s", want, log);
+	pair_close(&P, 1);
+}
+
+static void
+test_relay_drops(void **state)
+{
+	struct pair P, Q;
+	struct client x = client_new();
+	struct login LX, fake;
+	uint8_t inner[RDV_INNER_MAX], pkt[RDV_RELAY_MAX + 8], other_sid[RDV_SESSION_ID_LEN];
+	int n;
+
+	(void)state;
+	introduce(&P, NULL);
+	/* A second session of the same target, with another alice login. */
+	introduce(&Q, &P);
+	/* The other device, logged in but in no session. */
+	LX = register_target(&x, UID_OFF, "another-device-secret-0000");
+
+	/* A forged mac (a key that is not the login's). */
+	n = relay_pkt(pkt, sizeof(pkt), P.LI.login_id, P.sid, 1, 0xa0, 100, P.LT.klogin, inner);
+	expect_dropped(&P.i, pkt, (size_t)n, ST(relay_drop_badmac), &P.t, &Q.i);
+	/* One bit of the inner datagram changed on the way. */
+	n = relay_pkt(pkt, sizeof(pkt), P.LI.login_id, P.sid, 1, 0xa0, 100, P.LI.klogin, inner);
+	pkt[40] ^= 4;
+	expect_dropped(&P.i, pkt, (size_t)n, ST(relay_drop_badmac), &P.t, &Q.i);
+	/* A session that does not exist. */
+	randombytes_buf(other_sid, sizeof(other_sid));
+	n = relay_pkt(pkt, sizeof(pkt), P.LI.login_id, other_sid, 1, 0xa0, 100, P.LI.klogin, inner);
+	expect_dropped(&P.i, pkt, (size_t)n, ST(relay_drop_session), &P.t, &Q.i);
+	/* A login that is not a member: Q's initiator in P's session, the other
+	 * device in P's session. */
+	n = relay_pkt(pkt, sizeof(pkt), Q.LI.login_id, P.sid, 1, 0xa0, 100, Q.LI.klogin, inner);
+	expect_dropped(&Q.i, pkt, (size_t)n, ST(relay_drop_session), &P.t, &P.i);
+	n = relay_pkt(pkt, sizeof(pkt), LX.login_id, P.sid, 1, 0xa0, 100, LX.klogin, inner);
+	expect_dropped(&x, pkt, (size_t)n, ST(relay_drop_session), &P.t, &P.i);
+	/* An unknown login: no ERROR 7 either (a RELAY is never answered). */
+	randombytes_buf(fake.login_id, sizeof(fake.login_id));
+	randombytes_buf(fake.klogin, sizeof(fake.klogin));
+	n = relay_pkt(pkt, sizeof(pkt), fake.login_id, P.sid, 1, 0xa0, 100, fake.klogin, inner);
+	expect_dropped(&x, pkt, (size_t)n, ST(relay_drop_login), &P.t, &P.i);
+	/* Malformed: truncated, seq 0, an inner datagram that is not a peer
+	 * message, another version. */
+	n = relay_pkt(pkt, sizeof(pkt), P.LI.login_id, P.sid, 1, 0xa0, 100, P.LI.klogin, inner);
+	expect_dropped(&P.i, pkt, RDV_RELAY_OVERHEAD + 1, ST(relay_drop_malformed), &P.t, NULL);
+	pkt[25] = 0;
+	expect_dropped(&P.i, pkt, (size_t)n, ST(relay_drop_malformed), &P.t, NULL);
+	pkt[25] = 1;
+	pkt[26] = RDV_HELLO;
+	expect_dropped(&P.i, pkt, (size_t)n, ST(relay_drop_malformed), &P.t, NULL);
+	pkt[26] = 0xa0;
+	pkt[1] = 2;
+	expect_dropped(&P.i, pkt, (size_t)n, ST(relay_drop_malformed), &P.t, NULL);
+	pkt[1] = 1;
+	/* None of those moved the window: seq 1 is still fresh... */
+	send_to(&P.i, 0, pkt, (size_t)n);
+	expect_relayed(&P.t, &P.LT, P.sid, inner, 100, n, NULL);
+	/* ...but it is not twice. */
+	expect_dropped(&P.i, pkt, (size_t)n, ST(relay_drop_replay), &P.t, NULL);
+	/* Q's session is independent: its own seq 1. */
+	n = relay_send(&Q.i, &Q.LI, Q.sid, 1, 100, inner);
+	expect_relayed(&Q.t, &Q.LT, Q.sid, inner, 100, n, NULL);
+	expect_nothing(&P.i);
+	/* A RELAYED sent to the server is not for it. */
+	{
+		struct rdv_relayed r;
+		memcpy(r.login_id, P.LT.login_id, RDV_LOGIN_ID_LEN);
+		memcpy(r.session_id, P.sid, RDV_SESSION_ID_LEN);
+		r.inner = inner;
+		r.inner_len = 100;
+		n = rdv_build_relayed(pkt, sizeof(pkt), &r, P.LT.klogin);
+		expect_dropped(&P.t, pkt, (size_t)n, ST(drop_other), &P.i, NULL);
+	}
+	/* Random bytes behind a RELAY header: never an answer to anyone. */
+	for (int k = 0; k < 500; k++) {
+		size_t len = 2 + randombytes_uniform(RDV_RELAY_MAX + 8 - 2);
+		randombytes_buf(pkt, len);
+		pkt[0] = RDV_RELAY;
+		pkt[1] = 1;
+		if (k & 1)
+			memcpy(pkt + 2, P.LI.login_id, RDV_LOGIN_ID_LEN);
+		send_to(&P.i, 0, pkt, len);
+		expect_nothing(&P.i);
+		expect_nothing(&P.t);
+	}
+	pair_close(&P, 1);
+	pair_close(&Q, 0);
+	client_close(&x);
+}
+
+static void
+test_relay_off(void **state)
+{
+	struct pair P;
+	uint8_t inner[RDV_INNER_MAX], pkt[RDV_RELAY_MAX];
+	int n;
+
+	(void)state;
+	restart("relay = no\n");
+	introduce(&P, NULL);
+	n = relay_pkt(pkt, sizeof(pkt), P.LI.login_id, P.sid, 1, 0xa0, 100, P.LI.klogin, inner);
+	expect_dropped(&P.i, pkt, (size_t)n, ST(relay_drop_off), &P.t, NULL);
+	n = relay_pkt(pkt, sizeof(pkt), P.LT.login_id, P.sid, 1, 0xa0, 100, P.LT.klogin, inner);
+	expect_dropped(&P.t, pkt, (size_t)n, ST(relay_drop_off), &P.i, NULL);
+	assert_true(server_get_stats(E.srv)->relayed == 0);
+	pair_close(&P, 1);
+	restart(NULL);
+}
+
+/* Receive and count RELAYEDs waiting for c. */
+static int
+count_relayed(struct client *c)
+{
+	uint8_t pkt[RDV_RELAY_MAX + 64];
+	int got = 0, n;
+
+	while ((n = recv_msg(c, pkt, sizeof(pkt))) >= 0) {
+		assert_int_equal(pkt[0], RDV_RELAYED);
+		got++;
+	}
+	return got;
+}
+
+static void
+test_relay_rate(void **state)
+{
+	struct pair P, Q;
+	uint64_t t0;
+	const struct server_stats *st;
+
+	(void)state;
+	/* relay_rate 1000 bytes/s: a bucket of one largest RELAYED (1506 bytes).
+	 * Inner datagrams of 466 bytes make RELAYEDs of 500. */
+	restart("relay_rate = 1000\nrelay_total = 1000000\n");
+	st = server_get_stats(E.srv);
+	introduce(&P, NULL);
+	introduce(&Q, &P);
+	t0 = now_ms() + 1000;
+	for (uint64_t k = 1; k <= 4; k++)
+		(void)relay_at(&P.i, &P.LI, P.sid, k, 466, t0);
+	assert_int_equal(count_relayed(&P.t), 3);
+	assert_true(st->relay_drop_rate == 1);
+	/* Both directions share the session's bucket: the target waits too. */
+	(void)relay_at(&P.t, &P.LT, P.sid, 1, 466, t0);
+	assert_int_equal(count_relayed(&P.i), 0);
+	assert_true(st->relay_drop_rate == 2);
+	/* Another session has its own bucket. */
+	(void)relay_at(&Q.i, &Q.LI, Q.sid, 1, 466, t0);
+	assert_int_equal(count_relayed(&Q.t), 1);
+	/* 6 bytes were left: 493 ms later 499, not enough; 494 ms later 500. */
+	(void)relay_at(&P.i, &P.LI, P.sid, 5, 466, t0 + 493);
+	assert_int_equal(count_relayed(&P.t), 0);
+	(void)relay_at(&P.i, &P.LI, P.sid, 6, 466, t0 + 494);
+	assert_int_equal(count_relayed(&P.t), 1);
+	assert_true(st->relay_drop_rate == 3);
+	assert_true(st->relay_drop_total == 0);
+	/* Dropped for the rate, the seq still counts as used. */
+	(void)relay_at(&P.i, &P.LI, P.sid, 5, 466, t0 + 5000);
+	assert_int_equal(count_relayed(&P.t), 0);
+	assert_true(st->relay_drop_replay == 1);
+	pair_close(&P, 1);
+	pair_close(&Q, 0);
+
+	/* relay_total 1000 bytes/s over all sessions: three RELAYEDs of 500
+	 * bytes in the first instant, whichever session they belong to. */
+	restart("relay_rate = 1000000\nrelay_total = 1000\n");
+	st = server_get_stats(E.srv);
+	introduce(&P, NULL);
+	introduce(&Q, &P);
+	t0 = now_ms() + 1000;
+	(void)relay_at(&P.i, &P.LI, P.sid, 1, 466, t0);
+	(void)relay_at(&P.i, &P.LI, P.sid, 2, 466, t0);
+	(void)relay_at(&Q.i, &Q.LI, Q.sid, 1, 466, t0);
+	(void)relay_at(&Q.i, &Q.LI, Q.sid, 2, 466, t0);
+	(void)relay_at(&P.t, &P.LT, P.sid, 1, 466, t0);
+	assert_int_equal(count_relayed(&P.t) + count_relayed(&Q.t) + count_relayed(&P.i), 3);
+	assert_true(st->relay_drop_total == 2);
+	assert_true(st->relay_drop_rate == 0);
+	/* A second later the bucket has 1000 more bytes (it holds at most 1506). */
+	(void)relay_at(&Q.i, &Q.LI, Q.sid, 3, 466, t0 + 1000);
+	(void)relay_at(&Q.i, &Q.LI, Q.sid, 4, 466, t0 + 1000);
+	(void)relay_at(&Q.i, &Q.LI, Q.sid, 5, 466, t0 + 1000);
+	assert_int_equal(count_relayed(&Q.t), 2);
+	assert_true(st->relay_drop_total == 3);
+	assert_true(st->relayed == 5);
+	assert_true(st->relayed_bytes == 5 * 500);
+	pair_close(&P, 1);
+	pair_close(&Q, 0);
+	restart(NULL);
+}
+
+/* A KEEPALIVE from login L at now (fake clock), answered with a KA_ACK. */
+static void
+keepalive_at(struct client *c, const struct login *L, uint64_t seq, uint64_t now)
+{
+	struct rdv_keepalive k;
+	struct rdv_ka_ack ack;
+	uint8_t pkt[RDV_MAX_DGRAM];
+	int n;
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.login_id, L->login_id, RDV_LOGIN_ID_LEN);
+	k.seq = seq;
+	n = rdv_build_keepalive(pkt, sizeof(pkt), &k, L->klogin);
+	server_input(E.srv, 0, pkt, (size_t)n, (struct sockaddr *)&c->addr, sizeof(c->addr), NULL,
+		     now);
+	n = recv_msg(c, pkt, sizeof(pkt));
+	assert_true(n > 0);
+	assert_int_equal(rdv_parse_ka_ack(pkt, (size_t)n, &ack, L->klogin, NULL), 0);
+	assert_true(ack.seq == seq);
+}
+
+static void
+test_relay_address_and_expiry(void **state)
+{
+	struct pair P;
+	struct client i2 = client_new(), spy = client_new();
+	uint8_t inner[RDV_INNER_MAX], pkt[RDV_RELAY_MAX];
+	uint64_t t0, expired;
+	int n;
+
+	(void)state;
+	introduce(&P, NULL);
+	/* The initiator's NAT remaps it: its next RELAY comes from i2, and the
+	 * target's RELAYs follow it there. */
+	n = relay_send(&P.i, &P.LI, P.sid, 1, 100, inner);
+	expect_relayed(&P.t, &P.LT, P.sid, inner, 100, n, NULL);
+	n = relay_send(&i2, &P.LI, P.sid, 3, 100, inner);
+	expect_relayed(&P.t, &P.LT, P.sid, inner, 100, n, NULL);
+	n = relay_send(&P.t, &P.LT, P.sid, 1, 100, inner);
+	expect_relayed(&i2, &P.LI, P.sid, inner, 100, n, NULL);
+	expect_nothing(&P.i);
+	/* A late but fresh RELAY from the old address is forwarded and does not
+	 * move it back (only the highest seq so far moves it). */
+	n = relay_send(&P.i, &P.LI, P.sid, 2, 100, inner);
+	expect_relayed(&P.t, &P.LT, P.sid, inner, 100, n, NULL);
+	n = relay_send(&P.t, &P.LT, P.sid, 2, 100, inner);
+	expect_relayed(&i2, &P.LI, P.sid, inner, 100, n, NULL);
+	/* A captured RELAY replayed from elsewhere is dropped and moves nothing. */
+	n = relay_pkt(pkt, sizeof(pkt), P.LI.login_id, P.sid, 3, 0xa0, 100, P.LI.klogin, inner);
+	expect_dropped(&spy, pkt, (size_t)n, ST(relay_drop_replay), &P.t, &i2);
+	n = relay_send(&P.t, &P.LT, P.sid, 3, 100, inner);
+	expect_relayed(&i2, &P.LI, P.sid, inner, 100, n, NULL);
+	expect_nothing(&spy);
+
+	/* Fake clock: the initiator keeps its login alive with KEEPALIVE as
+	 * targets do, and a RELAY is activity of its login too; the session
+	 * lives as long as both logins do. */
+	t0 = now_ms();
+	keepalive_at(&i2, &P.LI, 1, t0 + 30000);
+	(void)relay_at(&i2, &P.LI, P.sid, 4, 100, t0 + 60000);
+	assert_int_equal(count_relayed(&P.t), 1);
+	keepalive_at(&P.t, &P.LT, 1, t0 + 60000);
+	keepalive_at(&P.t, &P.LT, 2, t0 + 120000);
+	expired = server_get_stats(E.srv)->expired;
+	/* 140 s: the KEEPALIVE alone (30 s) would have let it expire. */
+	server_tick(E.srv, t0 + 140000);
+	(void)relay_at(&P.t, &P.LT, P.sid, 4, 100, t0 + 140000);
+	assert_int_equal(count_relayed(&i2), 1);
+	server_tick(E.srv, t0 + 149999);
+	(void)relay_at(&P.t, &P.LT, P.sid, 5, 100, t0 + 149999);
+	assert_int_equal(count_relayed(&i2), 1);
+	assert_true(server_get_stats(E.srv)->expired == expired);
+	/* The initiator's login expires: the session is forgotten with it. */
+	server_tick(E.srv, t0 + 150000);
+	assert_true(server_get_stats(E.srv)->expired == expired + 1);
+	n = relay_pkt(pkt, sizeof(pkt), P.LT.login_id, P.sid, 6, 0xa0, 100, P.LT.klogin, inner);
+	server_input(E.srv, 0, pkt, (size_t)n, (struct sockaddr *)&P.t.addr, sizeof(P.t.addr), NULL,
+		     t0 + 150000);
+	assert_int_equal(count_relayed(&i2), 0);
+	assert_true(server_get_stats(E.srv)->relay_drop_session >= 1);
+	expect_nothing(&P.t);
+	pair_close(&P, 1);
+	client_close(&i2);
+	client_close(&spy);
+}
+
 int
 main(void)
 {
@@ -862,6 +1399,11 @@ main(void)
 	    cmocka_unit_test(test_rate_limit),
 	    cmocka_unit_test(test_tcp_banner),
 	    cmocka_unit_test(test_reload),
+	    cmocka_unit_test(test_relay_forward),
+	    cmocka_unit_test(test_relay_drops),
+	    cmocka_unit_test(test_relay_off),
+	    cmocka_unit_test(test_relay_rate),
+	    cmocka_unit_test(test_relay_address_and_expiry),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

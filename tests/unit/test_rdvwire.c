@@ -1,5 +1,6 @@
 /* Tests for common/rdvwire: round trips, every truncation, oversized and
- * random input, forgery, wrong keys, cookies bound to the source address. */
+ * random input, forgery, wrong keys, cookies bound to the source address, the
+ * relay messages (RELAY, RELAYED). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -117,6 +118,17 @@ p_intro_ack(const uint8_t *p, size_t n, void *o, const uint8_t *k)
 	int r = rdv_parse_intro_ack(p, n, o, NULL);
 	return r != 0 ? r : rdv_verify_tail_mac(p, n, k, RDV_SECRET_LEN);
 }
+static int
+p_relay(const uint8_t *p, size_t n, void *o, const uint8_t *k)
+{
+	int r = rdv_parse_relay(p, n, o, NULL);
+	return r != 0 ? r : rdv_verify_tail_mac(p, n, k, RDV_SECRET_LEN);
+}
+static int
+p_relayed(const uint8_t *p, size_t n, void *o, const uint8_t *k)
+{
+	return rdv_parse_relayed(p, n, o, k, NULL);
+}
 
 /* Every proper prefix is refused; so is one byte more (HELLO excepted, whose
  * zero padding may be longer). */
@@ -127,6 +139,7 @@ check_truncations(parse_fn fn, const uint8_t *pkt, size_t n, const uint8_t *key,
 		struct rdv_hello h;
 		struct rdv_auth a;
 		struct rdv_intro i;
+		struct rdv_relay r;
 	} out;
 	uint8_t big[RDV_MAX_DGRAM + 64];
 
@@ -151,6 +164,7 @@ check_flips(parse_fn fn, const uint8_t *pkt, size_t n, const uint8_t *key)
 	union {
 		struct rdv_auth a;
 		struct rdv_intro i;
+		struct rdv_relay r;
 	} out;
 
 	for (size_t i = 0; i < n; i++) {
@@ -478,6 +492,193 @@ test_intro_ack(void **state)
 	check_flips(p_intro_ack, pkt, (size_t)n, k_a);
 }
 
+/* ---- RELAY, RELAYED ---- */
+
+/* A peer datagram of n bytes as a relay carries it (a DATA packet). */
+static void
+make_inner(uint8_t *inner, size_t n)
+{
+	randombytes_buf(inner, n);
+	inner[0] = 0xa0;
+	if (n > 1)
+		inner[1] = 1;
+}
+
+static void
+test_relay(void **state)
+{
+	struct rdv_relay m, o;
+	struct rdv_relayed rd;
+	uint8_t inner[RDV_INNER_MAX + 1], pkt[RDV_RELAY_MAX + 8], want[MAC_LEN];
+	struct mac_part part;
+	int n;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	randombytes_buf(m.login_id, sizeof(m.login_id));
+	randombytes_buf(m.session_id, sizeof(m.session_id));
+	m.seq = 0x0102030405060708ull;
+	make_inner(inner, 100);
+	m.inner = inner;
+	m.inner_len = 100;
+	n = rdv_build_relay(pkt, sizeof(pkt), &m, k_a);
+	assert_int_equal(n, RDV_RELAY_OVERHEAD + 100);
+	assert_int_equal(RDV_RELAY_OVERHEAD, 2 + 8 + 8 + 8 + 16);
+	/* The documented layout: type, version, login_id, session_id, seq, inner, mac. */
+	assert_int_equal(pkt[0], 0xb0);
+	assert_int_equal(pkt[1], 1);
+	assert_memory_equal(pkt + 2, m.login_id, 8);
+	assert_memory_equal(pkt + 10, m.session_id, 8);
+	assert_memory_equal(pkt + 18, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	assert_memory_equal(pkt + 26, inner, 100);
+	part.p = pkt;
+	part.n = (size_t)n - MAC_LEN;
+	mac_compute(want, k_a, RDV_SECRET_LEN, &part, 1);
+	assert_memory_equal(pkt + n - MAC_LEN, want, MAC_LEN);
+
+	assert_int_equal(rdv_parse_relay(pkt, (size_t)n, &o, NULL), 0);
+	assert_memory_equal(o.login_id, m.login_id, RDV_LOGIN_ID_LEN);
+	assert_memory_equal(o.session_id, m.session_id, RDV_SESSION_ID_LEN);
+	assert_true(o.seq == m.seq);
+	assert_ptr_equal(o.inner, pkt + 26); /* points into the datagram */
+	assert_int_equal(o.inner_len, 100);
+	assert_int_equal(rdv_verify_tail_mac(pkt, (size_t)n, k_a, RDV_SECRET_LEN), 0);
+	assert_int_equal(rdv_verify_tail_mac(pkt, (size_t)n, k_b, RDV_SECRET_LEN), -1);
+	check_truncations(p_relay, pkt, (size_t)n, k_a, 0);
+	check_flips(p_relay, pkt, (size_t)n, k_a);
+	/* Not a RELAYED, and a RELAYED parser does not take it. */
+	assert_int_equal(rdv_parse_relayed(pkt, (size_t)n, &rd, k_a, NULL), -1);
+	assert_int_equal(rdv_msg_type(pkt, (size_t)n), -1);
+
+	/* Every handshake type and DATA are carried; nothing else. */
+	for (int t = 0x90; t <= 0xa0; t++) {
+		inner[0] = (uint8_t)t;
+		assert_true(rdv_build_relay(pkt, sizeof(pkt), &m, k_a) > 0);
+	}
+	for (int t = 0; t < 256; t++) {
+		if (t >= 0x90 && t <= 0xa0)
+			continue;
+		inner[0] = (uint8_t)t;
+		assert_int_equal(rdv_build_relay(pkt, sizeof(pkt), &m, k_a), -1);
+	}
+	inner[0] = 0xa0;
+	/* Sizes: 2 to 1472 bytes of inner datagram. */
+	m.inner_len = RDV_INNER_MAX;
+	make_inner(inner, RDV_INNER_MAX + 1);
+	n = rdv_build_relay(pkt, sizeof(pkt), &m, k_a);
+	assert_int_equal(n, RDV_RELAY_MAX);
+	assert_int_equal(n, 1514);
+	assert_int_equal(p_relay(pkt, (size_t)n, &o, k_a), 0);
+	assert_int_equal(o.inner_len, RDV_INNER_MAX);
+	assert_int_equal(rdv_build_relay(pkt, (size_t)n - 1, &m, k_a), -1); /* no room */
+	m.inner_len = RDV_INNER_MAX + 1;
+	assert_int_equal(rdv_build_relay(pkt, sizeof(pkt), &m, k_a), -1);
+	m.inner_len = 1;
+	assert_int_equal(rdv_build_relay(pkt, sizeof(pkt), &m, k_a), -1);
+	m.inner_len = 2;
+	n = rdv_build_relay(pkt, sizeof(pkt), &m, k_a);
+	assert_int_equal(n, RDV_RELAY_OVERHEAD + 2);
+	assert_int_equal(p_relay(pkt, (size_t)n, &o, k_a), 0);
+	m.inner = NULL;
+	assert_int_equal(rdv_build_relay(pkt, sizeof(pkt), &m, k_a), -1);
+	m.inner = inner;
+	/* seq 0 is refused by the builder and the parser. */
+	m.seq = 0;
+	assert_int_equal(rdv_build_relay(pkt, sizeof(pkt), &m, k_a), -1);
+	m.seq = 1;
+	n = rdv_build_relay(pkt, sizeof(pkt), &m, k_a);
+	assert_int_equal(rdv_parse_relay(pkt, (size_t)n, &o, NULL), 0);
+	pkt[25] = 0;
+	assert_int_equal(rdv_parse_relay(pkt, (size_t)n, &o, NULL), -1);
+	pkt[25] = 1;
+	/* An inner datagram that is not a peer message; another version. */
+	pkt[26] = 0x86;
+	assert_int_equal(rdv_parse_relay(pkt, (size_t)n, &o, NULL), -1);
+	assert_null(o.inner);
+	pkt[26] = 0xa0;
+	pkt[1] = 2;
+	assert_int_equal(rdv_parse_relay(pkt, (size_t)n, &o, NULL), -1);
+	pkt[1] = 1;
+	/* A datagram longer than the largest RELAY is refused, whatever it holds. */
+	memset(pkt, 0, sizeof(pkt));
+	m.inner_len = RDV_INNER_MAX;
+	n = rdv_build_relay(pkt, sizeof(pkt), &m, k_a);
+	assert_int_equal(rdv_parse_relay(pkt, (size_t)n + 1, &o, NULL), -1);
+}
+
+static void
+test_relayed(void **state)
+{
+	struct rdv_relayed m, o;
+	struct rdv_relay r;
+	uint8_t inner[RDV_INNER_MAX], pkt[RDV_RELAY_MAX + 8], want[MAC_LEN];
+	struct mac_part part;
+	const char *why = NULL;
+	int n;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	randombytes_buf(m.login_id, sizeof(m.login_id));
+	randombytes_buf(m.session_id, sizeof(m.session_id));
+	make_inner(inner, 200);
+	inner[0] = 0x91; /* an HS_INIT, say */
+	m.inner = inner;
+	m.inner_len = 200;
+	n = rdv_build_relayed(pkt, sizeof(pkt), &m, k_a);
+	assert_int_equal(n, RDV_RELAYED_OVERHEAD + 200);
+	/* Smaller than the RELAY that carried the same datagram. */
+	assert_true(RDV_RELAYED_OVERHEAD < RDV_RELAY_OVERHEAD);
+	assert_int_equal(pkt[0], 0xb1);
+	assert_int_equal(pkt[1], 1);
+	assert_memory_equal(pkt + 2, m.login_id, 8);
+	assert_memory_equal(pkt + 10, m.session_id, 8);
+	assert_memory_equal(pkt + 18, inner, 200);
+	part.p = pkt;
+	part.n = (size_t)n - MAC_LEN;
+	mac_compute(want, k_a, RDV_SECRET_LEN, &part, 1);
+	assert_memory_equal(pkt + n - MAC_LEN, want, MAC_LEN);
+
+	assert_int_equal(rdv_parse_relayed(pkt, (size_t)n, &o, k_a, &why), 0);
+	assert_memory_equal(o.login_id, m.login_id, RDV_LOGIN_ID_LEN);
+	assert_memory_equal(o.session_id, m.session_id, RDV_SESSION_ID_LEN);
+	assert_ptr_equal(o.inner, pkt + 18);
+	assert_int_equal(o.inner_len, 200);
+	/* Another login's key: refused, nothing pointed at. */
+	assert_int_equal(rdv_parse_relayed(pkt, (size_t)n, &o, k_b, &why), -1);
+	assert_null(o.inner);
+	assert_string_equal(why, "message authentication failed");
+	check_truncations(p_relayed, pkt, (size_t)n, k_a, 0);
+	check_flips(p_relayed, pkt, (size_t)n, k_a);
+	assert_int_equal(rdv_parse_relay(pkt, (size_t)n, &r, NULL), -1);
+
+	/* Builder: inner out of range or not a peer message. */
+	m.inner_len = RDV_INNER_MAX;
+	make_inner(inner, RDV_INNER_MAX);
+	n = rdv_build_relayed(pkt, sizeof(pkt), &m, k_a);
+	assert_int_equal(n, RDV_RELAYED_MAX);
+	assert_int_equal(rdv_parse_relayed(pkt, (size_t)n, &o, k_a, NULL), 0);
+	m.inner_len = RDV_INNER_MAX + 1;
+	assert_int_equal(rdv_build_relayed(pkt, sizeof(pkt), &m, k_a), -1);
+	m.inner_len = 1;
+	assert_int_equal(rdv_build_relayed(pkt, sizeof(pkt), &m, k_a), -1);
+	m.inner_len = 10;
+	inner[0] = 0x88; /* an INTRO is not relayed */
+	assert_int_equal(rdv_build_relayed(pkt, sizeof(pkt), &m, k_a), -1);
+	inner[0] = 0xb0; /* nor a relay message inside a relay message */
+	assert_int_equal(rdv_build_relayed(pkt, sizeof(pkt), &m, k_a), -1);
+	assert_int_equal(rdv_build_relayed(pkt, 10, &m, k_a), -1);
+
+	/* A well-authenticated RELAYED whose inner type is wrong is still refused:
+	 * the server never makes one, so it is not trusted. */
+	inner[0] = 0xa0;
+	n = rdv_build_relayed(pkt, sizeof(pkt), &m, k_a);
+	pkt[18] = 0x81;
+	part.n = (size_t)n - MAC_LEN;
+	mac_compute(pkt + n - MAC_LEN, k_a, RDV_SECRET_LEN, &part, 1);
+	assert_int_equal(rdv_parse_relayed(pkt, (size_t)n, &o, k_a, &why), -1);
+	assert_null(o.inner);
+}
+
 /* ---- candidates, addresses ---- */
 
 static void
@@ -628,28 +829,35 @@ test_cookie(void **state)
 static void
 test_random(void **state)
 {
-	static const parse_fn fns[] = {p_hello,	    p_challenge, p_auth,  p_auth_ok,  p_error,
-				       p_keepalive, p_ka_ack,	 p_intro, p_intro_ack};
-	uint8_t pkt[RDV_MAX_DGRAM + 8];
+	static const parse_fn fns[] = {p_hello,	    p_challenge, p_auth,   p_auth_ok,
+				       p_error,	    p_keepalive, p_ka_ack, p_intro,
+				       p_intro_ack, p_relay,	 p_relayed};
+	uint8_t pkt[RDV_RELAY_MAX + 8];
 	union {
 		struct rdv_auth a;
 		struct rdv_intro i;
+		struct rdv_relay r;
 	} out;
 
 	(void)state;
 	for (int iter = 0; iter < 20000; iter++) {
-		size_t n = randombytes_uniform(sizeof(pkt) + 1);
+		size_t n = randombytes_uniform((iter & 2) ? RDV_MAX_DGRAM + 9 : sizeof(pkt) + 1);
 		randombytes_buf(pkt, n);
-		/* Half of them with a valid header, to get past the first check. */
+		/* Half of them with a valid header, to get past the first check;
+		 * some of those a relay header with a peer datagram inside. */
 		if ((iter & 1) && n >= 2) {
 			pkt[0] = (uint8_t)(RDV_HELLO + randombytes_uniform(9));
 			pkt[1] = RDV_VERSION;
+			if (iter % 3 == 0) {
+				pkt[0] = (uint8_t)(RDV_RELAY + randombytes_uniform(2));
+				if (n > RDV_RELAY_OVERHEAD)
+					pkt[pkt[0] == RDV_RELAY ? 26 : 18] = 0xa0;
+			}
 		}
 		for (size_t f = 0; f < sizeof(fns) / sizeof(fns[0]); f++) {
 			int r = fns[f](pkt, n, &out, k_a);
 			/* Authenticated messages never pass with random bytes. */
-			if (fns[f] == p_auth || fns[f] == p_auth_ok || fns[f] == p_keepalive ||
-			    fns[f] == p_ka_ack || fns[f] == p_intro || fns[f] == p_intro_ack)
+			if (fns[f] != p_hello && fns[f] != p_challenge && fns[f] != p_error)
 				assert_int_not_equal(r, 0);
 		}
 		(void)rdv_msg_type(pkt, n);
@@ -664,7 +872,8 @@ main(void)
 	    cmocka_unit_test(test_challenge), cmocka_unit_test(test_auth),
 	    cmocka_unit_test(test_auth_ok),   cmocka_unit_test(test_error),
 	    cmocka_unit_test(test_keepalive), cmocka_unit_test(test_intro),
-	    cmocka_unit_test(test_intro_ack), cmocka_unit_test(test_cands),
+	    cmocka_unit_test(test_intro_ack), cmocka_unit_test(test_relay),
+	    cmocka_unit_test(test_relayed),   cmocka_unit_test(test_cands),
 	    cmocka_unit_test(test_sockaddr),  cmocka_unit_test(test_keys),
 	    cmocka_unit_test(test_cookie),    cmocka_unit_test(test_random),
 	};

@@ -1,5 +1,6 @@
 /* Tests for rendezvous/registry: logins (replacement per UID, lookups, expiry
- * with a fake clock), pending sessions in due order, the replay cache. */
+ * with a fake clock), sessions (pending ones in due order; removed with either
+ * member's login), the relay token buckets, the replay cache. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -147,31 +148,45 @@ test_expiry(void **state)
 static void
 test_sessions(void **state)
 {
-	struct registry *reg = new_reg(4, 2, 4);
-	uint8_t s1[8] = {1}, s2[8] = {2}, s3[8] = {3}, lid[8] = {9};
+	struct registry *reg = new_reg(8, 3, 4);
+	uint8_t s1[8] = {1}, s2[8] = {2}, s3[8] = {3}, s4[8] = {4};
 	uint8_t pkt[RDV_MAX_DGRAM + 1] = {0x88, 1};
-	struct reg_session *a, *b;
+	struct reg_login *t = add_target(reg, 1, 0, NULL), *i = add_user(reg, "alice", 0);
+	struct reg_session *a, *b, *c;
 
 	(void)state;
 	assert_true(registry_next_session(reg) == UINT64_MAX);
-	a = registry_session_add(reg, s1, lid, pkt, 100, 500);
-	b = registry_session_add(reg, s2, lid, pkt, 100, 700);
+	a = registry_session_add(reg, s1, t, i, pkt, 100, 500);
+	b = registry_session_add(reg, s2, t, i, pkt, 100, 700);
 	assert_non_null(a);
 	assert_non_null(b);
 	assert_int_equal(a->sent, 1);
 	assert_int_equal(a->len, 100);
+	assert_true(a->pending);
 	assert_memory_equal(a->pkt, pkt, 100);
-	/* Full, duplicate id, oversized packet: refused. */
-	assert_null(registry_session_add(reg, s3, lid, pkt, 100, 900));
-	registry_session_del(reg, b);
-	assert_null(registry_session_add(reg, s1, lid, pkt, 100, 900));
-	assert_null(registry_session_add(reg, s3, lid, pkt, sizeof(pkt), 900));
-	b = registry_session_add(reg, s2, lid, pkt, 100, 700);
-	assert_non_null(b);
+	assert_ptr_equal(a->member[REG_TARGET], t);
+	assert_ptr_equal(a->member[REG_INITIATOR], i);
+	assert_int_equal(registry_session_member(a, t), REG_TARGET);
+	assert_int_equal(registry_session_member(a, i), REG_INITIATOR);
+	/* Duplicate id, oversized or empty INTRO, members swapped: refused. */
+	assert_null(registry_session_add(reg, s1, t, i, pkt, 100, 900));
+	assert_null(registry_session_add(reg, s3, t, i, pkt, sizeof(pkt), 900));
+	assert_null(registry_session_add(reg, s3, t, i, pkt, 0, 900));
+	assert_null(registry_session_add(reg, s3, i, t, pkt, 100, 900));
+	assert_null(registry_session_add(reg, s3, t, NULL, pkt, 100, 900));
+	/* Without an INTRO: a session that is not pending. */
+	c = registry_session_add(reg, s3, t, i, NULL, 0, 0);
+	assert_non_null(c);
+	assert_false(c->pending);
+	assert_int_equal(registry_sessions(reg), 3);
+	assert_int_equal(registry_pending(reg), 2);
+	/* Full (3 sessions, pending or not). */
+	assert_null(registry_session_add(reg, s4, t, i, pkt, 100, 900));
 	assert_ptr_equal(registry_session_find(reg, s2), b);
-	assert_null(registry_session_find(reg, s3));
+	assert_ptr_equal(registry_session_find(reg, s3), c);
+	assert_null(registry_session_find(reg, s4));
 
-	/* Due order. */
+	/* Due order; only pending sessions are ever due. */
 	assert_null(registry_session_due(reg, 499));
 	assert_ptr_equal(registry_session_due(reg, 500), a);
 	registry_session_sent(reg, a, 1000);
@@ -179,10 +194,174 @@ test_sessions(void **state)
 	assert_true(registry_next_session(reg) == 700);
 	assert_null(registry_session_due(reg, 699));
 	assert_ptr_equal(registry_session_due(reg, 1000), b);
-	registry_session_del(reg, b);
+	/* Acknowledged: no longer due, INTRO freed, the session stays. */
+	registry_session_settle(reg, b);
+	assert_false(b->pending);
+	assert_null(b->pkt);
+	registry_session_settle(reg, b); /* twice is harmless */
+	assert_ptr_equal(registry_session_find(reg, s2), b);
 	assert_ptr_equal(registry_session_due(reg, 1000), a);
+	assert_int_equal(registry_pending(reg), 1);
+	registry_session_settle(reg, a);
+	assert_null(registry_session_due(reg, UINT64_MAX - 1));
+	assert_true(registry_next_session(reg) == UINT64_MAX);
+	assert_int_equal(registry_sessions(reg), 3);
+	registry_session_del(reg, b);
+	assert_int_equal(registry_sessions(reg), 2);
+	assert_null(registry_session_find(reg, s2));
+	registry_free(reg); /* frees a and c with the logins */
+}
+
+static int keep_none(const struct reg_login *l, void *arg);
+
+struct ended {
+	int n;
+	uint8_t last[RDV_SESSION_ID_LEN];
+};
+
+static void
+end_cb(const struct reg_session *s, void *arg)
+{
+	struct ended *e = arg;
+
+	/* Both members are still there when the callback runs. */
+	assert_non_null(s->member[REG_TARGET]);
+	assert_non_null(s->member[REG_INITIATOR]);
+	e->n++;
+	memcpy(e->last, s->session_id, RDV_SESSION_ID_LEN);
+}
+
+static void
+test_sessions_follow_logins(void **state)
+{
+	struct registry *reg = new_reg(16, 16, 4);
+	struct ended e = {0, {0}};
+	uint8_t sid[8] = {0};
+	struct reg_login *t1, *t2, *i1, *i2, *i3;
+	struct reg_session *s11, *s12, *s22, *s13;
+	const uint64_t timeout = 90000;
+
+	(void)state;
+	registry_on_session_end(reg, end_cb, &e);
+	t1 = add_target(reg, 1, 0, NULL);
+	t2 = add_target(reg, 2, 0, NULL);
+	i1 = add_user(reg, "alice", 0);
+	i2 = add_user(reg, "bob", 0);
+	i3 = add_user(reg, "carol", 0);
+	sid[0] = 0x11;
+	s11 = registry_session_add(reg, sid, t1, i1, NULL, 0, 0);
+	sid[0] = 0x12;
+	s12 = registry_session_add(reg, sid, t1, i2, NULL, 0, 0);
+	sid[0] = 0x22;
+	s22 = registry_session_add(reg, sid, t2, i2, NULL, 0, 0);
+	sid[0] = 0x13;
+	s13 = registry_session_add(reg, sid, t1, i3, (const uint8_t *)"\x88\x01", 2, 500);
+	assert_non_null(s11);
+	assert_non_null(s12);
+	assert_non_null(s22);
+	assert_non_null(s13);
+	assert_int_equal(registry_session_member(s22, t1), -1);
+	assert_int_equal(registry_session_member(s22, i1), -1);
+
+	/* An initiator's login goes (deleted): its session goes, the rest stay. */
+	registry_login_del(reg, i1);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.last[0], 0x11);
+	assert_int_equal(registry_sessions(reg), 3);
+	sid[0] = 0x11;
+	assert_null(registry_session_find(reg, sid));
+
+	/* Logins expire (fake clock): t2 and i2 kept alive, the others not. */
+	registry_login_touch(reg, t2, 60000);
+	registry_login_touch(reg, i2, 60000);
+	assert_int_equal(registry_expire(reg, 90000, timeout, NULL, NULL), 2); /* t1, i3 */
+	assert_int_equal(e.n, 3); /* s12 and s13 (pending: leaves the due list too) */
+	assert_int_equal(registry_pending(reg), 0);
+	assert_true(registry_next_session(reg) == UINT64_MAX);
 	assert_int_equal(registry_sessions(reg), 1);
-	registry_free(reg); /* frees a */
+	sid[0] = 0x22;
+	assert_ptr_equal(registry_session_find(reg, sid), s22);
+
+	/* A target replaced by a new login of its UID: its sessions go. */
+	(void)add_target(reg, 2, 61000, NULL);
+	assert_int_equal(e.n, 4);
+	assert_int_equal(e.last[0], 0x22);
+	assert_int_equal(registry_sessions(reg), 0);
+
+	/* Pruning removes sessions too; registry_free calls no callback. */
+	t1 = add_target(reg, 1, 62000, NULL);
+	sid[0] = 0x31;
+	assert_non_null(registry_session_add(reg, sid, t1, i2, NULL, 0, 0));
+	sid[0] = 0x32;
+	assert_non_null(registry_session_add(reg, sid, t1, i2, NULL, 0, 0));
+	assert_int_equal(registry_prune(reg, keep_none, NULL), 3); /* t2, t1, i2 */
+	assert_int_equal(e.n, 6);
+	assert_int_equal(registry_sessions(reg), 0);
+	t1 = add_target(reg, 1, 62000, NULL);
+	i1 = add_user(reg, "alice", 62000);
+	assert_non_null(registry_session_add(reg, sid, t1, i1, NULL, 0, 0));
+	registry_free(reg);
+	assert_int_equal(e.n, 6);
+}
+
+static void
+test_buckets(void **state)
+{
+	struct reg_bucket b;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	/* 1000 bytes per second, 1500 at most: full at first use. */
+	registry_bucket_refill(&b, 1000, 1500, 10000);
+	assert_true(registry_bucket_has(&b, 1500));
+	assert_false(registry_bucket_has(&b, 1501));
+	registry_bucket_take(&b, 1000);
+	assert_true(registry_bucket_has(&b, 500));
+	assert_false(registry_bucket_has(&b, 501));
+	/* 1 ms adds one byte, 250 ms 250 bytes. */
+	registry_bucket_refill(&b, 1000, 1500, 10001);
+	assert_true(registry_bucket_has(&b, 501));
+	assert_false(registry_bucket_has(&b, 502));
+	registry_bucket_refill(&b, 1000, 1500, 10251);
+	assert_true(registry_bucket_has(&b, 751));
+	assert_false(registry_bucket_has(&b, 752));
+	/* A clock going back adds nothing and does not move the bucket's time. */
+	registry_bucket_refill(&b, 1000, 1500, 5000);
+	assert_false(registry_bucket_has(&b, 752));
+	registry_bucket_refill(&b, 1000, 1500, 10252);
+	assert_true(registry_bucket_has(&b, 752));
+	/* Never above burst, whatever the idle time or rate. */
+	registry_bucket_refill(&b, 1000, 1500, UINT64_MAX);
+	assert_true(registry_bucket_has(&b, 1500));
+	assert_false(registry_bucket_has(&b, 1501));
+	memset(&b, 0, sizeof(b));
+	registry_bucket_refill(&b, UINT64_MAX, UINT64_MAX, 0);
+	assert_true(registry_bucket_has(&b, UINT64_MAX / 1000));
+	registry_bucket_take(&b, UINT64_MAX / 1000);
+	assert_false(registry_bucket_has(&b, 1));
+	registry_bucket_refill(&b, UINT64_MAX, UINT64_MAX, 1); /* saturates */
+	assert_true(registry_bucket_has(&b, UINT64_MAX / 1000));
+	/* Fractions of a byte are kept: at 1500 bytes/s, 1 ms adds 1.5 bytes. */
+	memset(&b, 0, sizeof(b));
+	registry_bucket_refill(&b, 1500, 2000, 0);
+	registry_bucket_take(&b, 2000);
+	registry_bucket_refill(&b, 1500, 2000, 1);
+	assert_true(registry_bucket_has(&b, 1));
+	assert_false(registry_bucket_has(&b, 2));
+	registry_bucket_refill(&b, 1500, 2000, 2);
+	assert_true(registry_bucket_has(&b, 3));
+	assert_false(registry_bucket_has(&b, 4));
+	/* Taking more than there is leaves zero. */
+	memset(&b, 0, sizeof(b));
+	registry_bucket_refill(&b, 1000, 1000, 0);
+	registry_bucket_take(&b, 5000);
+	assert_false(registry_bucket_has(&b, 1));
+	assert_true(registry_bucket_has(&b, 0));
+	/* A smaller burst (after a reload) caps what is there. */
+	registry_bucket_refill(&b, 1000, 1000, 2000);
+	assert_true(registry_bucket_has(&b, 1000));
+	registry_bucket_refill(&b, 1000, 100, 2000);
+	assert_false(registry_bucket_has(&b, 101));
 }
 
 static void
@@ -227,6 +406,14 @@ keep_targets(const struct reg_login *l, void *arg)
 	return l->id.role == RDV_ROLE_TARGET;
 }
 
+static int
+keep_none(const struct reg_login *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	return 0;
+}
+
 static void
 test_prune(void **state)
 {
@@ -265,7 +452,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_logins),   cmocka_unit_test(test_expiry),
-	    cmocka_unit_test(test_sessions), cmocka_unit_test(test_replay),
+	    cmocka_unit_test(test_sessions), cmocka_unit_test(test_sessions_follow_logins),
+	    cmocka_unit_test(test_buckets),  cmocka_unit_test(test_replay),
 	    cmocka_unit_test(test_prune),    cmocka_unit_test(test_limits),
 	};
 	if (keys_init() != 0)
