@@ -30,10 +30,14 @@ struct conn {
 	uint32_t id;
 	int fd;
 	ev_io rio, wio;
-	int connecting;	 /* target: connect() in progress */
-	int rd_done;	 /* TCP side sent EOF; our FIN is queued in the stream */
-	int wr_done;	 /* peer's FIN delivered: shutdown(SHUT_WR) done */
-	int stream_gone; /* the stream is closed; close once out[] is written */
+	int connecting;		    /* target: connect() in progress */
+	int rd_done;		    /* TCP side sent EOF; our FIN is queued in the stream */
+	int wr_done;		    /* peer's FIN delivered: shutdown(SHUT_WR) done */
+	int stream_gone;	    /* the stream is closed; close once out[] is written */
+	int want_out;		    /* readable() came: pump stream -> TCP at bridge_flush */
+	int want_in;		    /* writable() came: pump TCP -> stream at bridge_flush */
+	struct conn *pnext, *pprev; /* the bridge's pending list, if on it */
+	int pending;
 	size_t out_off, out_len;
 	uint8_t out[OUT_BUF];
 };
@@ -44,6 +48,7 @@ struct bridge {
 	struct mux *mux;
 	const struct prov *cfg;
 	struct conn *tab[CONN_BUCKETS];
+	struct conn *pending; /* connections with a pump due at bridge_flush */
 	size_t count;
 	uint8_t inbuf[IN_CHUNK];
 };
@@ -101,6 +106,34 @@ conn_new(struct bridge *b, uint32_t id, int fd)
 	return c;
 }
 
+static void
+pending_remove(struct conn *c)
+{
+	if (!c->pending)
+		return;
+	if (c->pprev != NULL)
+		c->pprev->pnext = c->pnext;
+	else
+		c->b->pending = c->pnext;
+	if (c->pnext != NULL)
+		c->pnext->pprev = c->pprev;
+	c->pnext = c->pprev = NULL;
+	c->pending = 0;
+}
+
+static void
+pending_add(struct conn *c)
+{
+	if (c->pending)
+		return;
+	c->pprev = NULL;
+	c->pnext = c->b->pending;
+	if (c->pnext != NULL)
+		c->pnext->pprev = c;
+	c->b->pending = c;
+	c->pending = 1;
+}
+
 /* Close the socket and free; abortive (RST to the local peer) if reset. */
 static void
 conn_free(struct conn *c, int reset)
@@ -108,6 +141,7 @@ conn_free(struct conn *c, int reset)
 	struct bridge *b = c->b;
 	struct conn **pp = conn_slot(b, c->id);
 
+	pending_remove(c);
 	if (*pp == c)
 		*pp = c->next;
 	ev_io_stop(b->loop, &c->rio);
@@ -335,13 +369,18 @@ bridge_stream_opened(struct bridge *b, uint32_t id)
 	ev_io_start(b->loop, &c->wio);
 }
 
+/* readable() and writable() come once per packet; the pumps run once per
+ * event-loop turn (bridge_flush), so a batch of packets becomes one write to
+ * the TCP socket and the room that a batch of ACKs opens one read. */
 void
 bridge_readable(struct bridge *b, uint32_t id)
 {
 	struct conn *c = conn_find(b, id);
 
-	if (c != NULL && !c->connecting)
-		conn_pump_out(c);
+	if (c != NULL && !c->connecting) {
+		c->want_out = 1;
+		pending_add(c);
+	}
 }
 
 void
@@ -349,8 +388,27 @@ bridge_writable(struct bridge *b, uint32_t id)
 {
 	struct conn *c = conn_find(b, id);
 
-	if (c != NULL && !c->connecting && !c->rd_done)
-		conn_pump_in(c);
+	if (c != NULL && !c->connecting && !c->rd_done) {
+		c->want_in = 1;
+		pending_add(c);
+	}
+}
+
+void
+bridge_flush(struct bridge *b)
+{
+	struct conn *c;
+
+	while ((c = b->pending) != NULL) {
+		int out = c->want_out, in = c->want_in;
+
+		pending_remove(c);
+		c->want_out = c->want_in = 0;
+		if (out && conn_pump_out(c) == -1)
+			continue; /* freed */
+		if (in && !c->rd_done)
+			conn_pump_in(c);
+	}
 }
 
 void

@@ -43,5 +43,8 @@ void bridge_stream_opened(struct bridge *b, uint32_t id);
 void bridge_readable(struct bridge *b, uint32_t id);
 void bridge_writable(struct bridge *b, uint32_t id);
 void bridge_closed(struct bridge *b, uint32_t id, int reset, int reason);
+/* Run the pumps that readable()/writable() asked for since the last call
+ * (once per event-loop turn, before the datagrams are flushed). */
+void bridge_flush(struct bridge *b);
 
 #endif

@@ -590,6 +590,8 @@ session_flush(struct session *s)
 		return;
 	now = now_ms();
 	mux_flush(s->mux, now);
+	bridge_flush(s->bridge);
+	mux_flush(s->mux, now); /* window updates the reads above opened */
 	next = mux_next_timeout(s->mux, now);
 	ev_timer_stop(s->w->loop, &s->mux_t);
 	if (next != UINT64_MAX) {

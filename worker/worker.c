@@ -23,8 +23,7 @@
 #include "worker/sandbox.h"
 #include "worker/session.h"
 #include "worker/status.h"
-
-#define RECV_BATCH 64
+#include "worker/udpio.h"
 
 void
 worker_exit(struct worker *w, int code, const char *fmt, ...)
@@ -51,14 +50,7 @@ void
 worker_send(struct worker *w, const struct sockaddr *to, socklen_t tolen, const uint8_t *p,
 	    size_t n)
 {
-	if (sendto(w->udp, p, n, 0, to, tolen) == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
-			char a[SOCKADDR_STRLEN];
-			log_debug("sendto %s: %s", fmt_sockaddr(to, a, sizeof(a)), strerror(errno));
-		}
-		return;
-	}
-	w->st.tx_dgrams++;
+	udpio_send(w->io, to, tolen, p, n);
 }
 
 void
@@ -268,27 +260,26 @@ dispatch(struct worker *w, const uint8_t *p, size_t n, const struct sockaddr *fr
 }
 
 static void
+udp_dgram(void *ctx, const struct udpio_dgram *d)
+{
+	struct worker *w = ctx;
+
+	if (w->exiting)
+		return;
+	w->st.rx_dgrams++;
+	dispatch(w, d->p, d->n, d->from, d->fromlen);
+}
+
+static void
 udp_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct worker *w = io->data;
-	uint8_t buf[DP_MAX_DATAGRAM];
-	struct sockaddr_storage from;
-	socklen_t fromlen;
-	ssize_t n;
 
 	(void)loop;
 	(void)revents;
-	for (int i = 0; i < RECV_BATCH && !w->exiting; i++) {
-		fromlen = sizeof(from);
-		n = recvfrom(w->udp, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
-		if (n == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_debug("recvfrom: %s", strerror(errno));
-			return;
-		}
-		w->st.rx_dgrams++;
-		dispatch(w, buf, (size_t)n, (struct sockaddr *)&from, fromlen);
-	}
+	if (!w->exiting && udpio_recv(w->io, UDPIO_BATCH, udp_dgram, w) == -1 && errno != EAGAIN &&
+	    errno != EWOULDBLOCK && errno != EINTR)
+		log_debug("UDP receive: %s", strerror(errno));
 }
 
 static void
@@ -301,7 +292,8 @@ rdv_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	rdvc_on_timer(&w->rc, now_ms());
 }
 
-/* Before the loop blocks: flush acknowledgements, re-arm timers. */
+/* Before the loop blocks: flush acknowledgements, re-arm timers, send the
+ * datagrams queued during this turn. */
 static void
 prepare_cb(struct ev_loop *loop, ev_prepare *pr, int revents)
 {
@@ -318,6 +310,8 @@ prepare_cb(struct ev_loop *loop, ev_prepare *pr, int revents)
 		ev_timer_set(&w->rdv_t, next > now ? (double)(next - now) / 1000.0 : 0.0, 0.0);
 		ev_timer_start(loop, &w->rdv_t);
 	}
+	/* Last: everything this turn produced goes out in one batch. */
+	w->st.tx_dgrams += udpio_flush(w->io);
 }
 
 /* Counters for the supervisor, once a second: the round trip of the newest
@@ -455,6 +449,16 @@ open_udp(struct worker *w)
 		return -1;
 	}
 	w->udp_port = ntohs(sin.sin_port);
+	w->io = udpio_new(w->udp, UDPIO_GSO);
+	if (w->io == NULL) {
+		log_error("cannot allocate the UDP queue: out of memory");
+		return -1;
+	}
+	log_debug("UDP I/O: %s%s",
+		  udpio_mode(w->io) == UDPIO_GSO    ? "sendmmsg/recvmmsg and GSO"
+		  : udpio_mode(w->io) == UDPIO_MMSG ? "sendmmsg/recvmmsg"
+						    : "sendto/recvmsg",
+		  udpio_gro(w->io) ? ", GRO" : "");
 	return 0;
 }
 
@@ -569,6 +573,23 @@ worker_cleanup(struct worker *w)
 		    "datagrams dropped: %llu for no session or of unknown type, %llu too short",
 		    (unsigned long long)w->st.dropped_unknown,
 		    (unsigned long long)w->st.dropped_short);
+	if (w->io != NULL) {
+		struct udpio_stats us;
+		udpio_flush(w->io); /* the CLOSE messages above */
+		udpio_get_stats(w->io, &us);
+		if (us.tx_dropped > 0 || us.tx_errors > 0 || us.rx_truncated > 0)
+			log_info("UDP datagrams dropped: %llu sent without buffer space, %llu "
+				 "refused by the kernel, %llu received over %d bytes",
+				 (unsigned long long)us.tx_dropped,
+				 (unsigned long long)us.tx_errors,
+				 (unsigned long long)us.rx_truncated, UDPIO_SLOT);
+		log_debug("UDP I/O: %llu datagrams in %llu sends (%llu GSO), %llu in %llu reads",
+			  (unsigned long long)us.tx_dgrams, (unsigned long long)us.tx_calls,
+			  (unsigned long long)us.tx_gso, (unsigned long long)us.rx_dgrams,
+			  (unsigned long long)us.rx_calls);
+		udpio_free(w->io);
+		w->io = NULL;
+	}
 	if (w->udp >= 0)
 		close(w->udp);
 }
@@ -596,7 +617,7 @@ enter_sandbox(struct worker *w)
 		return -1;
 	}
 	log_debug("sandbox entered (%s%s%s)", sandbox_kind(), so.user ? ", user " : "",
-	          so.user ? so.user : "");
+		  so.user ? so.user : "");
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 
 struct session;
 struct listener;
+struct udpio;
 
 struct worker_stats {
 	uint64_t rx_dgrams, tx_dgrams;
@@ -32,6 +33,7 @@ struct worker {
 	const struct prov *cfg;
 	int initiator;
 	int udp;
+	struct udpio *io; /* batched sends and reads on udp */
 	uint16_t udp_port;
 	struct sockaddr_storage srv;
 	socklen_t srvlen;
@@ -48,7 +50,7 @@ struct worker {
 	uint64_t start_ms;
 	uint64_t last_traffic_ms;	   /* local TCP bytes, for idle_limit */
 	uint64_t tp_tx, tp_rx, tp_last_ms; /* throughput window */
-	uint64_t gone_in, gone_out;        /* stream bytes of sessions that ended */
+	uint64_t gone_in, gone_out;	   /* stream bytes of sessions that ended */
 	int exit_code;
 	int exiting;
 	struct worker_stats st;
@@ -61,7 +63,8 @@ int worker_run(const struct cli *c, const struct prov *p);
 void worker_exit(struct worker *w, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Send one datagram on the UDP socket. */
+/* Queue one datagram on the UDP socket; the queue goes out at the end of the
+ * event-loop turn (or when it is full), in order. */
 void worker_send(struct worker *w, const struct sockaddr *to, socklen_t tolen, const uint8_t *p,
 		 size_t n);
 
