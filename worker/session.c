@@ -210,6 +210,24 @@ send_ping(struct session *s, uint64_t now)
 	send_ctl(s, CTL_PING, ts, sizeof(ts));
 }
 
+/* While up, wake only when a keep-alive or the dead interval can be due: the
+ * nearest of last send + keepalive, last receipt + keepalive and last receipt
+ * + dead_interval (traffic moves them later; the callback then re-arms). */
+static void
+rearm_live(struct session *s, uint64_t now)
+{
+	const struct prov *p = s->w->cfg;
+	uint64_t ka = (uint64_t)p->keepalive * 1000u, next;
+
+	next = s->last_tx_ms + ka;
+	if (s->last_rx_ms + ka < next)
+		next = s->last_rx_ms + ka;
+	if (s->last_rx_ms + (uint64_t)p->dead_interval * 1000u < next)
+		next = s->last_rx_ms + (uint64_t)p->dead_interval * 1000u;
+	s->live_t.repeat = next > now + 50 ? (double)(next - now) / 1000.0 : 0.05;
+	ev_timer_again(s->w->loop, &s->live_t);
+}
+
 static void
 live_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
@@ -234,6 +252,7 @@ live_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	if (now - s->last_tx_ms >= (uint64_t)p->keepalive * 1000u ||
 	    now - s->last_rx_ms >= (uint64_t)p->keepalive * 1000u)
 		send_ping(s, now);
+	rearm_live(s, now);
 }
 
 static void

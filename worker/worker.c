@@ -333,6 +333,12 @@ report_stats(struct worker *w)
 		if (s->st.rtt_valid)
 			rtt = (unsigned)s->st.rtt_ms;
 	}
+	if (w->stats_sent && rtt == w->sent_rtt && in == w->sent_in && out == w->sent_out)
+		return; /* nothing changed: do not wake the supervisor */
+	w->stats_sent = 1;
+	w->sent_rtt = rtt;
+	w->sent_in = in;
+	w->sent_out = out;
 	status_stats(rtt, in, out);
 }
 
@@ -674,7 +680,7 @@ worker_run(const struct cli *c, const struct prov *p)
 		status_local(err);
 	} else {
 		char dest[PROV_ADDR_MAX + 16];
-		snprintf(dest, sizeof(dest), "-> %s:%u", p->proxy_dest_ip, p->proxy_dest_port);
+		snprintf(dest, sizeof(dest), "->%s:%u", p->proxy_dest_ip, p->proxy_dest_port);
 		status_local(dest);
 	}
 	if ((rc = start_client(&w)) != 0) {

@@ -51,6 +51,9 @@ struct worker {
 	uint64_t last_traffic_ms;	   /* local TCP bytes, for idle_limit */
 	uint64_t tp_tx, tp_rx, tp_last_ms; /* throughput window */
 	uint64_t gone_in, gone_out;	   /* stream bytes of sessions that ended */
+	int stats_sent;			   /* the last counters told the supervisor */
+	unsigned sent_rtt;
+	uint64_t sent_in, sent_out;
 	int exit_code;
 	int exiting;
 	struct worker_stats st;

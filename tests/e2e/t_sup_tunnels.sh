@@ -289,7 +289,7 @@ check_table() {
 		if [[ $side == ini ]]; then
 			[[ $(cell "$out" "$u" LOCAL) == "127.0.0.1:${LPORTS[i]}" ]]
 		else
-			[[ $(cell "$out" "$u" LOCAL) == "-> 127.0.0.1:${DPORTS[i]}" ]]
+			[[ $(cell "$out" "$u" LOCAL) == "->127.0.0.1:${DPORTS[i]}" ]]
 		fi
 		[[ $(cell "$out" "$u" RESTARTS) == 0 ]]
 		[[ $(cell "$out" "$u" "LAST ERROR") == - ]]
