@@ -144,4 +144,110 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
+# ---------------------------------------------------------------------------
+# make install / make uninstall
+#
+#   make install [PREFIX=/usr/local] [DESTDIR=] [SBINDIR=] [MANDIR=] [SYSCONFDIR=/etc] ...
+#
+# Installs the four programs, the manual pages, the configuration files (only
+# those not there yet: an edited p2pd.conf is never overwritten), the examples
+# of conf.d/ (as *.conf.example, which p2pd does not read), the bash completion
+# of p2pctl and the service files: systemd units and a sysusers.d file on
+# Linux, launchd property lists on macOS (SERVICES= chooses). make uninstall
+# removes exactly those files, a configuration file only while it is still
+# the one installed, and the p2pd directories of SYSCONFDIR once empty.
+#
+# The programs look for /etc/p2pd/p2pd.conf and /etc/p2pd/rendezvousd.conf;
+# the installed service files name the configuration under SYSCONFDIR, and
+# p2pd's default worker_binary is $(SBINDIR)/connectd.
+DESTDIR     ?=
+SBINDIR     ?= $(PREFIX)/sbin
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+LAUNCHDDIR  ?= /Library/LaunchDaemons
+ifeq ($(UNAME_S),Darwin)
+SERVICES    ?= launchd
+else
+SERVICES    ?= systemd
+endif
+INSTALL     ?= install
+
+CONFDIR    := $(SYSCONFDIR)/p2pd
+MAN5       := p2pd.conf.5 rendezvousd.conf.5 p2p-provisioning.5
+MAN8       := connectd.8 p2pd.8 p2pctl.8 rendezvousd.8
+EXAMPLES   := $(notdir $(wildcard conf.d/*.conf.example))
+UNITS      := p2pd.service rendezvousd.service
+PLISTS     := p2pd.plist p2pd.rendezvousd.plist
+# Source files name /usr/local/sbin and /etc/p2pd; installed copies name
+# where things went.
+INST_SUBST := sed -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|/etc/p2pd|$(CONFDIR)|g'
+
+# p2pd's default worker_binary: only common/p2pdconf.c (and its unit test)
+# is compiled with it; a stamp file that changes only with SBINDIR makes a
+# new SBINDIR rebuild that one object, not everything. (Not "private", which
+# make 3.81 lacks; where the flag reaches other objects, they do not use it.)
+CONNECTD_DEF := -DCONNECTD_PATH='"$(SBINDIR)/connectd"'
+$(call obj,common/p2pdconf.c) $(BUILD)/tests/test_p2pdconf: ALL_CPPFLAGS += $(CONNECTD_DEF)
+$(call obj,common/p2pdconf.c): $(BUILD)/connectd-path
+$(BUILD)/connectd-path: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(SBINDIR)/connectd' | cmp -s - $@ 2>/dev/null || echo '$(SBINDIR)/connectd' >$@
+.PHONY: FORCE
+FORCE:
+
+install: $(BINS)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(CONFDIR)
+	$(INSTALL) -d -m 0700 $(DESTDIR)$(CONFDIR)/conf.d
+	$(INSTALL) -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 0644 $(addprefix docs/man/,$(MAN5)) $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 $(addprefix docs/man/,$(MAN8)) $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 completions/p2pctl.bash $(DESTDIR)$(BASHCOMPDIR)/p2pctl
+	$(INSTALL) -m 0600 $(addprefix conf.d/,$(EXAMPLES)) $(DESTDIR)$(CONFDIR)/conf.d/
+	@for f in p2pd.conf:0644 rendezvousd.conf:0600; do \
+		n=$${f%:*}; m=$${f#*:}; t=$(DESTDIR)$(CONFDIR)/$$n; \
+		if [ -e "$$t" ]; then echo "$$t exists: kept (the new example is etc/$$n.example)"; \
+		else echo "$(INST_SUBST) etc/$$n.example >$$t"; \
+			$(INST_SUBST) etc/$$n.example >"$$t.tmp" && chmod $$m "$$t.tmp" && \
+			mv "$$t.tmp" "$$t" || exit 1; fi; \
+	done
+ifneq ($(filter systemd,$(SERVICES)),)
+	$(INSTALL) -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	for u in $(UNITS); do $(INST_SUBST) systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; done
+	$(INSTALL) -m 0644 systemd/p2pd.sysusers $(DESTDIR)$(SYSUSERSDIR)/p2pd.conf
+	@[ -n "$(DESTDIR)" ] || echo "p2pd: next, as root: systemd-sysusers p2pd.conf &&" \
+		"systemctl daemon-reload && systemctl enable --now p2pd"
+endif
+ifneq ($(filter launchd,$(SERVICES)),)
+	$(INSTALL) -d $(DESTDIR)$(LAUNCHDDIR)
+	for p in $(PLISTS); do $(INST_SUBST) launchd/$$p >$(DESTDIR)$(LAUNCHDDIR)/$$p || exit 1; \
+		chmod 0644 $(DESTDIR)$(LAUNCHDDIR)/$$p; done
+endif
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(BINS)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(MAN5)) $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/p2pctl
+	rm -f $(addprefix $(DESTDIR)$(CONFDIR)/conf.d/,$(EXAMPLES))
+	@for n in p2pd.conf rendezvousd.conf; do t=$(DESTDIR)$(CONFDIR)/$$n; \
+		if [ -e "$$t" ]; then \
+			if $(INST_SUBST) etc/$$n.example | cmp -s - "$$t"; then echo "rm -f $$t"; rm -f "$$t"; \
+			else echo "$$t was changed: kept"; fi; \
+		fi; \
+	done
+	@for d in $(DESTDIR)$(CONFDIR)/conf.d $(DESTDIR)$(CONFDIR); do \
+		if [ -d "$$d" ]; then rmdir "$$d" 2>/dev/null || echo "$$d is not empty: kept"; fi; \
+	done
+ifneq ($(filter systemd,$(SERVICES)),)
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) $(DESTDIR)$(SYSUSERSDIR)/p2pd.conf
+endif
+ifneq ($(filter launchd,$(SERVICES)),)
+	rm -f $(addprefix $(DESTDIR)$(LAUNCHDDIR)/,$(PLISTS))
+endif
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

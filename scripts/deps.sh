@@ -50,6 +50,8 @@ install-test)
 	need openssh-server - test -x /usr/sbin/sshd
 	need openssh-client - have_cmd ssh
 	need conntrack - have_cmd conntrack
+	# t_install.sh: systemd-analyze verify/security and systemd-sysusers (no running systemd needed)
+	need systemd - have_cmd systemd-analyze
 	;;
 install-fuzz)
 	need clang - have_cmd clang
