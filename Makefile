@@ -4,7 +4,9 @@
 #   make test       install missing dependencies (scripts/deps.sh), unit tests, end-to-end tests
 #   make check      the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo       the whole chain on this machine (see README.md)
+#   make bench      benchmarks that print a table (not timed tests)
 #   make fuzz       each libFuzzer harness for a bounded time (clang)
+#   make install    programs, man pages, configuration examples, service files (uninstall too)
 #   make format     clang-format every source file in place
 #
 # BUILD names the output directory, so that several builds (plain, sanitizers) can coexist.
@@ -99,7 +101,7 @@ deps:
 	@sh scripts/deps.sh $(if $(DEPS_MODE),$(DEPS_MODE),check)
 
 unit: $(BINS) $(UNIT_BINS)
-	@sh tests/run-unit.sh $(BUILD)/tests
+	@SKIP_E2E=1 BUILD=$(BUILD) sh tests/run-all.sh
 
 e2e: $(BINS)
 	@BUILD=$(BUILD) bash tests/e2e/run.sh
