@@ -150,6 +150,41 @@ st_chacha20poly1305(void)
 	return ok;
 }
 
+/* XChaCha20-Poly1305 (seals the session secret in introductions):
+ * draft-irtf-cfrg-xchacha-03 appendix A.3.1, checked against libsodium. */
+static int
+st_xchacha20poly1305(void)
+{
+	static const char pt[] = "Ladies and Gentlemen of the class of '99: If I could offer you "
+				 "only one tip for the future, sunscreen would be it.";
+	static const char want[] =
+	    "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb"
+	    "731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452"
+	    "2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff9"
+	    "21f9664c97637da9768812f615c68b13b52e"
+	    "c0875924c1c7987947deafd8780acf49";
+	static const uint8_t aad[12] = {0x50, 0x51, 0x52, 0x53, 0xc0, 0xc1,
+					0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7};
+	uint8_t key[32], nonce[24], ct[sizeof(pt) - 1 + 16], back[sizeof(pt) - 1];
+	unsigned long long ctlen, backlen;
+	int ok = 1;
+
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(0x80 + i);
+	for (size_t i = 0; i < sizeof(nonce); i++)
+		nonce[i] = (uint8_t)(0x40 + i);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, (const uint8_t *)pt, sizeof(pt) - 1,
+						   aad, sizeof(aad), NULL, nonce, key);
+	ok &= ctlen == sizeof(ct) && hex_eq(ct, sizeof(ct), want);
+	ok &= crypto_aead_xchacha20poly1305_ietf_decrypt(back, &backlen, NULL, ct, sizeof(ct), aad,
+							 sizeof(aad), nonce, key) == 0 &&
+	      backlen == sizeof(back) && memcmp(back, pt, sizeof(back)) == 0;
+	ct[0] ^= 1;
+	ok &= crypto_aead_xchacha20poly1305_ietf_decrypt(back, &backlen, NULL, ct, sizeof(ct), aad,
+							 sizeof(aad), nonce, key) == -1;
+	return ok;
+}
+
 /* X25519: RFC 7748 section 6.1 (both public keys, the shared secret both ways). */
 static int
 st_x25519(void)
@@ -190,9 +225,13 @@ static const struct {
 	int (*run)(void);
 	int needs_sodium; /* cannot pass if sodium_init failed */
 } selftests[SELFTEST_COUNT] = {
-    {"XXTEA", st_xxtea, 0},	    {"RC4", st_rc4, 0},
-    {"BLAKE2b MAC", st_blake2b, 1}, {"ChaCha20-Poly1305", st_chacha20poly1305, 1},
-    {"X25519", st_x25519, 1},	    {"Argon2id auth_hash", st_auth_hash, 1},
+    {"XXTEA", st_xxtea, 0},
+    {"RC4", st_rc4, 0},
+    {"BLAKE2b MAC", st_blake2b, 1},
+    {"ChaCha20-Poly1305", st_chacha20poly1305, 1},
+    {"XChaCha20-Poly1305", st_xchacha20poly1305, 1},
+    {"X25519", st_x25519, 1},
+    {"Argon2id auth_hash", st_auth_hash, 1},
 };
 
 size_t

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#define SELFTEST_COUNT 6 /* how many results selftest_run can give */
+#define SELFTEST_COUNT 7 /* how many results selftest_run can give */
 
 struct selftest_result {
 	const char *name; /* "XXTEA", "RC4", ... (static storage) */

@@ -47,6 +47,8 @@ esac
 case $mode in
 install-test)
 	need man-db - have_cmd man
+	need coturn - have_cmd turnserver
+	need util-linux - have_cmd unshare
 	need openssh-server - test -x /usr/sbin/sshd
 	need openssh-client - have_cmd ssh
 	need conntrack - have_cmd conntrack
@@ -85,6 +87,9 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "p2pd: installing missing packages:$missing_pkgs"
 export DEBIAN_FRONTEND=noninteractive
+# coturn is a test peer (a standard STUN server); its package would start a
+# TURN server for the whole host where systemd runs: keep it stopped.
+stop_coturn() { case " $missing_pkgs " in *" coturn "*) systemctl disable --now coturn >/dev/null 2>&1 || true ;; esac; }
 if ! apt-get install -y -q --no-install-recommends $missing_pkgs >/tmp/p2pd-deps.log 2>&1; then
 	apt-get update -q >>/tmp/p2pd-deps.log 2>&1
 	if ! apt-get install -y -q --no-install-recommends $missing_pkgs >>/tmp/p2pd-deps.log 2>&1; then
@@ -93,4 +98,5 @@ if ! apt-get install -y -q --no-install-recommends $missing_pkgs >/tmp/p2pd-deps
 		exit 1
 	fi
 fi
+stop_coturn
 exit 0

@@ -47,9 +47,9 @@ cli_usage(FILE *out)
 	    "  --version        print the version\n"
 	    "  -h, --help       this text\n"
 	    "\n"
-	    "Exit codes: 0 ok, 1 lifetime or idle limit, 2 shutdown by peer, 3 signal, 10 bad "
-	    "user,\n"
-	    "11 auth error, 13 session create failed, 14 target not online, 16 cannot bind UDP,\n"
+	    "Exit codes: 0 ok, 1 lifetime or idle limit, 2 shutdown by peer, 3 signal,\n"
+	    "4 disabled (autoconnect 0), 10 bad user, 11 auth error, 12 autoconnect failed,\n"
+	    "13 session create failed, 14 target not online, 15 no UID, 16 cannot bind UDP,\n"
 	    "17 cannot bind proxy port, 20 peer closed or timed out, 21 P2P connect failed,\n"
 	    "25 unknown, 64 usage, 78 invalid provisioning.\n");
 }

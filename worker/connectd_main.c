@@ -38,6 +38,22 @@ do_hash(const struct cli *c)
 	return EXIT_OK;
 }
 
+/* -y host[:port] is a value like any other: a bad one is exit 78 naming it,
+ * not a failed name lookup later. Returns 0, or -1 with err filled. */
+static int
+check_server_arg(const struct cli *c, char *err, size_t errlen)
+{
+	char host[256];
+	uint16_t port;
+	const char *why;
+
+	if (c->server == NULL ||
+	    parse_hostport(c->server, host, sizeof(host), &port, 5959, &why) == 0)
+		return 0;
+	snprintf(err, errlen, "-y '%s': %s (expected host[:port])", c->server, why);
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -77,6 +93,8 @@ main(int argc, char **argv)
 		return rc;
 	case CLI_DIAG:
 		rc = diag_run(c.server);
+		status_exit(rc, rc == 0 ? "network diagnostics passed"
+					: "network diagnostics: some checks failed");
 		cli_free(&c);
 		return rc;
 	case CLI_SANDBOX_TEST:
@@ -85,6 +103,12 @@ main(int argc, char **argv)
 		return rc;
 	default:
 		break;
+	}
+	if (check_server_arg(&c, err, sizeof(err)) == -1) {
+		fprintf(stderr, "connectd: %s\n", err);
+		status_exit(EXIT_CONFIG, err);
+		cli_free(&c);
+		return EXIT_CONFIG;
 	}
 	memset(&p, 0, sizeof(p));
 	if (cli_provision(&c, &p, err, sizeof(err)) == -1) {

@@ -133,6 +133,27 @@ same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 		   ((const struct sockaddr_in *)b)->sin_addr.s_addr;
 }
 
+/* The local address the kernel uses toward srv (a connected UDP socket sends
+ * nothing), with port: natclass needs it to tell "no NAT" from a router. */
+static void
+local_address(const struct sockaddr_storage *srv, socklen_t slen, uint16_t port,
+	      struct sockaddr_storage *out)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	memset(out, 0, sizeof(*out));
+	if (fd == -1)
+		return;
+	if (connect(fd, (const struct sockaddr *)srv, slen) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0 && sin.sin_family == AF_INET) {
+		sin.sin_port = htons(port);
+		memcpy(out, &sin, sizeof(sin));
+	}
+	close(fd);
+}
+
 static int
 udp_checks(const struct sockaddr_storage *srv, socklen_t slen, const char *name)
 {
@@ -157,7 +178,7 @@ udp_checks(const struct sockaddr_storage *srv, socklen_t slen, const char *name)
 		return -1;
 	}
 	in.local_port = ntohs(local.sin_port);
-	printf("Checking UDP connectivity to %s\n", name);
+	local_address(srv, slen, in.local_port, &in.local);
 	stun_probe(fd, (const struct sockaddr *)srv, slen, &in.probe[0], &resp);
 	if (in.probe[0].replied && (resp.attrs & STUN_A_OTHER_ADDRESS)) {
 		other = resp.other_address;
@@ -175,6 +196,7 @@ udp_checks(const struct sockaddr_storage *srv, socklen_t slen, const char *name)
 	}
 	close(fd);
 	natclass_classify(&in, &r);
+	printf("Checking UDP connectivity to %s%s\n", name, r.udp_ok ? "" : " [FAILED]");
 	natclass_print(stdout, &in, &r);
 	return r.udp_ok ? 0 : -1;
 }
@@ -208,7 +230,8 @@ diag_run(const char *server)
 
 	printf("Checking if DNS works ... ");
 	if (resolve(host, port, SOCK_DGRAM, &ss, &len, &why) == -1) {
-		printf("[FAILED] cannot resolve %s: %s; check /etc/resolv.conf or use -y with an "
+		printf("[FAILED] cannot resolve %s: %s; allow DNS (UDP and TCP port 53) to the "
+		       "name servers of /etc/resolv.conf in your firewall, or give -y an "
 		       "address\n",
 		       host, why);
 		failed = 1;

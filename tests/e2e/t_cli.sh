@@ -3,7 +3,11 @@
 # the -c one-liner, a provisioning file run in the background, -d with a pid
 # file, credentials wiped from the process's command line, every exit code
 # that one machine can provoke (each with its "!!exit" line), and connectd -n
-# behind port-preserving, symmetric and UDP-blocking routers.
+# behind port-preserving, symmetric and UDP-blocking routers. Also -p with
+# every parameter, -e, the -s lines in order, !!throughput every 10 s adding
+# up to the bytes carried, and connectd -h and connectd(8) agreeing on exit
+# codes and provisioning keys. (connectd -n against a standard STUN server,
+# and each of its failure messages: t_diag.sh.)
 #
 # Exit codes 10, 11 and 14 are tested in t_rendezvous.sh, 20 in t_tunnel.sh.
 . "$(dirname "$0")/lib.sh"
@@ -214,6 +218,41 @@ check_ok_file() {
 	! grep -qF -- "$P2P_HASH" "$E2E_TMP/check.out" "$E2E_TMP/check.err"
 }
 
+# The exit codes connectd.8 lists (".It N" under EXIT STATUS) and those
+# connectd -h lists ("N word" after "Exit codes:"), one a line, sorted.
+codes_of_man() {
+	awk '/^\.Sh / { on = ($2 == "EXIT") } on && /^\.It [0-9]+$/ { print $2 }' \
+		"$E2E_ROOT/docs/man/connectd.8" | sort -n
+}
+codes_of_help() {
+	"$CONNECTD" -h | sed -n '/^Exit codes:/,$p' | grep -oE '(^|[ :,])[0-9]+ [a-zA-Z]' |
+		grep -oE '[0-9]+' | sort -n
+}
+help_lists_exit_codes() {
+	local man help
+	man=$(codes_of_man)
+	help=$(codes_of_help)
+	diag "connectd.8: ${man//$'\n'/ }" "connectd -h: ${help//$'\n'/ }"
+	[[ -n $man && $man == "$help" ]]
+}
+
+# Every key --check prints for an initiator and for a target file is
+# described in connectd.8 (as ".It Cm key").
+man_has_every_key() {
+	local f key rc=0
+	p2p_target_conf "$E2E_TMP/keys-t.conf"
+	for f in "$E2E_TMP/good.conf" "$E2E_TMP/keys-t.conf"; do
+		while read -r key _; do
+			[[ $key == \#* || -z $key ]] && continue
+			grep -qx "\.It Cm $key" "$E2E_ROOT/docs/man/connectd.8" || {
+				diag "$(basename "$f"): key '$key' is not in connectd.8"
+				rc=1
+			}
+		done < <("$CONNECTD" --check -f "$f")
+	done
+	return $rc
+}
+
 no_network() {
 	IP_RDV=203.0.113.1 # only written into files: nothing here is sent anywhere
 	check "the seed's base64 strings are the seed account's user and password" \
@@ -230,6 +269,13 @@ no_network() {
 	check "and says so" mentions usage2 "-f needs an argument"
 	check "-c with too few parameters exits 64 with a !!exit line" \
 		exits_with 64 usage3 - -s -c "$SEED_USER_B64" "$SEED_PASS_B64" "$SEED_UID"
+	check "an option after -c's parameters exits 64 with a !!exit line" \
+		exits_with 64 usage4 - -s -c "$SEED_USER_B64" "$SEED_PASS_B64" "$SEED_UID" T33000 2 -d
+	check "and says -c must come last" mentions usage4 "-c must come last: '-d'"
+	check "-p with a bad encryption mode exits 78 naming parameter 5" \
+		exits_with 78 badenc - -s -p "$SEED_USER_B64" "$SEED_HASH" "$SEED_UID" T33000 7
+	check "(the message names the parameter and the modes)" \
+		mentions badenc "parameter 5 (encryption) '7': expected 0 (none), 1 (RC4), 2 (XXTEA)"
 
 	# 78: invalid provisioning, also for --check.
 	p2p_initiator_conf "$E2E_TMP/good.conf"
@@ -241,6 +287,12 @@ no_network() {
 	check "--check of that file exits 78 with a !!exit line" \
 		exits_with 78 badcheck - -s --check -f "$E2E_TMP/bad.conf"
 	check "--check of a good file exits 0 and prints it with the secret hidden" check_ok_file
+	check "connectd.8 describes every provisioning key --check prints" man_has_every_key
+	check "connectd -h lists the same exit codes as connectd.8" help_lists_exit_codes
+	check "-y with a port out of range exits 78 with a !!exit line" \
+		exits_with 78 bady - -s -y 203.0.113.1:99999 -f "$E2E_TMP/good.conf"
+	check "and names -y and what it should look like" \
+		mentions bady "-y '203.0.113.1:99999'" "host[:port]"
 	chmod 644 "$E2E_TMP/good.conf"
 	check "a file with credentials readable by others exits 78" \
 		exits_with 78 perms - -s -f "$E2E_TMP/good.conf"
@@ -293,6 +345,55 @@ proxy_lines() { # proxy_lines NAME PORT: exactly the seed's two lines, in order
 
 daemon_gone() { ! kill -0 "$1" 2>/dev/null; }
 
+# status_order NAME: NAME's stdout holds the -s status lines of a tunnel that
+# came up, in order: "!!status connecting", "!!connected", "!!path ...", with
+# "Proxy started." after "!!connected", and "!!exit" last.
+status_order() {
+	local log re i=0 n
+	local -a lines
+	log=$(log_of "$1")
+	mapfile -t lines <"$log"
+	n=${#lines[@]}
+	for re in '^!!status connecting$' '^!!connected$' \
+		'^!!path (direct|relay) peer=[0-9.]+:[0-9]+ handshake_ms=[0-9]+$' \
+		'^Proxy started\.$' '^!!exit [0-9]+ : .+'; do
+		while ((i < n)) && [[ ! ${lines[i]} =~ $re ]]; do i=$((i + 1)); done
+		if ((i >= n)); then
+			diag "no line matching '$re' after the ones before it"
+			show "$log"
+			return 1
+		fi
+		i=$((i + 1))
+	done
+	((i == n)) || {
+		diag "lines after the !!exit line"
+		show "$log"
+		return 1
+	}
+}
+
+# argv_lacks NAME TEXT...: NAME (a running connectd) shows none of TEXT in
+# /proc/PID/cmdline or ps.
+argv_lacks() {
+	local name=$1 pid exe cmd psout t
+	shift
+	pid=$(pid_of "$name")
+	exe=$(readlink -f "/proc/$pid/exe")
+	[[ $exe == "$(readlink -f "$CONNECTD")" ]] || {
+		diag "pid $pid is $exe, not connectd"
+		return 1
+	}
+	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+	psout=$(ps -o args= -p "$pid")
+	diag "ps: $psout"
+	for t in "$@"; do
+		if grep -qF -- "$t" <<<"$cmd" || grep -qF -- "$t" <<<"$psout"; then
+			diag "still shown: $t"
+			return 1
+		fi
+	done
+}
+
 daemonize() {
 	local conf=$E2E_TMP/daemon.conf pidf=$E2E_TMP/connectd.pid t0 t1 rc=0 pid
 	cp "$SEED_CONF" "$conf"
@@ -335,6 +436,8 @@ seed_examples() {
 	kill_proc ini INT
 	check "CTRL-C (SIGINT) ends it with exit 3" expect_exit ini 3 5
 	check "and '!!exit 3 : ...' is its last line" last_exit ini 3
+	check "-s: !!status connecting, !!connected, !!path, then the seed's lines, then !!exit" \
+		status_order ini
 
 	# Option 3: the seed's sample provisioning file, in the background.
 	cp "$SEED_CONF" "$E2E_TMP/SSH-Pi.txt"
@@ -355,6 +458,102 @@ seed_examples() {
 	daemonize
 }
 scenario "the seed's examples" seed_examples
+
+# ---------------------------------------------------------------------------
+# -p with every parameter, -e, and !!throughput during a transfer.
+
+# n_lines NAME REGEX N: NAME's log has at least N lines matching REGEX.
+n_lines() {
+	(($(grep -cE -- "$2" "$(log_of "$1")" || true) >= $3))
+}
+
+# one_per_10s NAME T0: NAME, started at T0 (ms) and up since, has printed one
+# "!!throughput" line per full 10 s (give or take one).
+one_per_10s() {
+	local n want
+	n=$(grep -c '^!!throughput ' "$(log_of "$1")" || true)
+	want=$((($(now_ms) - $2) / 10000))
+	diag "$1: $n !!throughput lines in $((($(now_ms) - $2) / 1000)) s"
+	((n >= 1 && n >= want - 1 && n <= want + 1))
+}
+
+# throughput_adds_up NAME FIELD BYTES: the FIELD (rxBps or txBps) values of
+# NAME's "!!throughput" lines, each the rate over its 10 s window, add up to
+# BYTES (within 1%).
+throughput_adds_up() {
+	local sum
+	sum=$(sed -nE "s/^!!throughput .*$2=([0-9]+).*/\1/p" "$(log_of "$1")" |
+		awk '{ s += $1 } END { print s * 10 }')
+	diag "$1: $2 x 10 s summed over $(grep -c '^!!throughput ' "$(log_of "$1")") lines: $sum bytes; $3 bytes went through"
+	((sum * 100 >= $3 * 99 && sum * 100 <= $3 * 101))
+}
+
+# big_fetch PORT: download big through PORT, check its sha256, and write the
+# bytes the initiator passed to curl (headers and body) to $E2E_TMP/big.bytes.
+big_fetch() {
+	local sizes body hdr
+	sizes=$(nsx "$NS_INI" curl --noproxy '*' -sS --max-time 60 -o "$E2E_TMP/got.big" \
+		-w '%{size_download} %{size_header}' "http://127.0.0.1:$1/big")
+	read -r body hdr <<<"$sizes"
+	cmp "$E2E_TMP/got.big" "$E2E_TMP/www/big"
+	rm -f "$E2E_TMP/got.big"
+	echo $((body + hdr)) >"$E2E_TMP/big.bytes"
+}
+
+p_e_throughput() {
+	local b64user b64
+	topo_two_nats masq masq
+	p2p_rdv_conf
+	p2p_start_rdv
+	web
+	p2p_blob "$E2E_TMP/www/big" 5000000
+	target tgt "$P2P_UID" "$P2P_SECRET" 8080
+	b64user=$(b64_of "$P2P_USER")
+
+	# The initiator for the !!throughput checks below runs all along.
+	local t0 n
+	initiator_conf "$E2E_TMP/tp.conf" 33412
+	t0=$(now_ms)
+	spawn_cd "$NS_INI" tp -s -f "$E2E_TMP/tp.conf"
+
+	# -p with all ten parameters (restrict ip 127.0.0.1, lifetime and idle 0).
+	spawn_cd "$NS_INI" ip -s -p "$b64user" "$P2P_HASH" "$P2P_UID" T33410 3 127.0.0.1 \
+		127.0.0.1 12 0 0
+	require "-p with all ten parameters prints 'Proxy started.'" \
+		wait_log ip '^Proxy started\.' 20
+	check "it printed the seed's two lines for port 33410" proxy_lines ip 33410
+	check "its tunnel carries data (curl, sha256)" fetch 33410 "$E2E_TMP/www/blob"
+	check "ps no longer shows the user or the auth_hash" argv_lacks ip "$b64user" "$P2P_HASH"
+
+	# -e: the provisioning file's text, base64-encoded.
+	initiator_conf "$E2E_TMP/e.conf" 33411
+	b64=$(base64 -w0 <"$E2E_TMP/e.conf")
+	spawn_cd "$NS_INI" ie -s -e "$b64"
+	require "-e BASE64 prints 'Proxy started.'" wait_log ie '^Proxy started\.' 20
+	check "it printed the seed's two lines for port 33411" proxy_lines ie 33411
+	check "its tunnel carries data (curl, sha256)" fetch 33411 "$E2E_TMP/www/blob"
+	check "ps no longer shows the base64 provisioning" argv_lacks ie "$b64" "${b64:0:16}"
+	kill_proc ie TERM
+	check "kill PID ends it with exit 3" expect_exit ie 3 5
+	check "and '!!exit 3 : ...' is its last line" last_exit ie 3
+
+	# !!throughput: an initiator that carries one 5 MB download and nothing
+	# else; its lines, each the rate of one 10 s window, account for every byte.
+	require "an initiator for the download connects" wait_log tp '^Proxy started\.' 20
+	require "a 5 MB download through it arrives intact" big_fetch 33412
+	n=$(grep -c '^!!throughput ' "$(log_of tp)" || true)
+	require "-s: a !!throughput line follows the download" \
+		wait_for 12 n_lines tp '^!!throughput ' $((n + 1))
+	check "-s: one !!throughput line every 10 s" one_per_10s tp "$t0"
+	check "-s: the initiator's rxBps lines add up to the bytes it delivered" \
+		throughput_adds_up tp rxBps "$(cat "$E2E_TMP/big.bytes")"
+	check "-s: the target reports the bytes it sent (txBps > 0)" \
+		wait_for 12 n_lines tgt '^!!throughput txBps=[1-9][0-9]* rxBps=[0-9]+$' 1
+	kill_proc ip INT
+	check "CTRL-C ends -p with exit 3" expect_exit ip 3 5
+	check "and '!!exit 3 : ...' is its last line" last_exit ip 3
+}
+scenario "-p with every parameter, -e, !!throughput" p_e_throughput
 
 # ---------------------------------------------------------------------------
 # Exit codes that need a network.

@@ -11,7 +11,13 @@
 #include "common/selftest.h"
 
 static const char *const want_names[SELFTEST_COUNT] = {
-    "XXTEA", "RC4", "BLAKE2b MAC", "ChaCha20-Poly1305", "X25519", "Argon2id auth_hash",
+    "XXTEA",
+    "RC4",
+    "BLAKE2b MAC",
+    "ChaCha20-Poly1305",
+    "XChaCha20-Poly1305",
+    "X25519",
+    "Argon2id auth_hash",
 };
 
 static void
