@@ -11,12 +11,12 @@
 #include "common/prov.h"
 
 enum cli_action {
-	CLI_RUN,     /* connect (or serve, for a target) */
-	CLI_CHECK,   /* --check: validate and print the provisioning */
-	CLI_HASH,    /* --hash USER PASSWORD */
-	CLI_HELP,    /* -h */
-	CLI_VERSION, /* --version */
-	CLI_DIAG,    /* -n: network diagnostics */
+	CLI_RUN,	  /* connect (or serve, for a target) */
+	CLI_CHECK,	  /* --check: validate and print the provisioning */
+	CLI_HASH,	  /* --hash USER PASSWORD */
+	CLI_HELP,	  /* -h */
+	CLI_VERSION,	  /* --version */
+	CLI_DIAG,	  /* -n: network diagnostics */
 	CLI_SANDBOX_TEST, /* --sandbox-test: enter the sandbox, try what it forbids */
 };
 
