@@ -12,6 +12,28 @@
 #define INI_MAX_TRIES 10u
 #define KA_MISSES     3u
 
+/* Whether this client keeps logging in whatever happens: a target, or an
+ * initiator with a tunnel that must not end because the server is away. */
+static int
+persistent(const struct rdvc *c)
+{
+	return c->id.role == RDV_ROLE_TARGET || c->introduced;
+}
+
+/* Logged in (now): keep-alives every keepalive_s from here. */
+static void
+logged_in(struct rdvc *c, uint64_t now)
+{
+	c->have_login = 1;
+	c->state = RDVC_LOGGED_IN;
+	c->tries = 0;
+	c->auth_retried = 0;
+	c->last_heard_ms = now;
+	c->ka_seq = 0;
+	c->logins++;
+	c->next_ms = now + (uint64_t)c->keepalive_s * 1000u;
+}
+
 static void
 send_pkt(struct rdvc *c, uint64_t now)
 {
@@ -19,8 +41,9 @@ send_pkt(struct rdvc *c, uint64_t now)
 
 	c->ops->send(c->ctx, c->pkt, c->pktlen);
 	c->tries++;
-	/* A target keeps trying forever, backing off; an initiator gives up. */
-	if (c->id.role == RDV_ROLE_TARGET && c->tries > 3) {
+	/* A target (and an introduced initiator logging in again) keeps trying
+	 * forever, backing off; an initiator that has no tunnel yet gives up. */
+	if (persistent(c) && c->tries > 3) {
 		unsigned shift = c->tries - 3 < 5 ? c->tries - 3 : 5;
 		delay = (uint64_t)RETRY_MS << shift;
 		if (delay > RETRY_MAX_MS)
@@ -141,6 +164,11 @@ void
 rdvc_set_keepalive_cap(struct rdvc *c, unsigned cap)
 {
 	c->keepalive_cap = (uint16_t)(cap > 3600 ? 3600 : cap);
+	/* An initiator gets no AUTH_OK with the server's interval: it uses the
+	 * default, or its own setting if that is shorter. */
+	if (c->id.role == RDV_ROLE_INITIATOR && c->keepalive_cap > 0 &&
+	    c->keepalive_cap < c->keepalive_s)
+		c->keepalive_s = c->keepalive_cap;
 }
 
 void
@@ -185,18 +213,11 @@ on_auth_ok(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
 	if (sodium_memcmp(ok.cnonce, c->cnonce, RDV_NONCE_LEN) != 0)
 		return;
 	memcpy(c->login_id, ok.login_id, sizeof(c->login_id));
-	c->have_login = 1;
 	c->keepalive_s = ok.keepalive >= 1 ? ok.keepalive : 15;
 	if (c->keepalive_cap > 0 && c->keepalive_cap < c->keepalive_s)
 		c->keepalive_s = c->keepalive_cap;
 	c->observed = ok.observed;
-	c->state = RDVC_LOGGED_IN;
-	c->tries = 0;
-	c->auth_retried = 0;
-	c->last_heard_ms = now;
-	c->ka_seq = 0;
-	c->logins++;
-	c->next_ms = now + (uint64_t)c->keepalive_s * 1000u;
+	logged_in(c, now);
 	c->ops->registered(c->ctx, &c->observed);
 }
 
@@ -240,8 +261,13 @@ on_intro(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
 		return;
 	}
 	if (c->id.role == RDV_ROLE_INITIATOR) {
-		memcpy(c->login_id, in.login_id, sizeof(c->login_id));
-		c->have_login = 1;
+		if (c->state == RDVC_AUTH) {
+			memcpy(c->login_id, in.login_id, sizeof(c->login_id));
+			logged_in(c, now);
+		} else if (memcmp(in.login_id, c->login_id, sizeof(c->login_id)) != 0) {
+			sodium_memzero(&in, sizeof(in));
+			return;
+		}
 	} else if (!c->have_login || memcmp(in.login_id, c->login_id, sizeof(c->login_id)) != 0) {
 		sodium_memzero(&in, sizeof(in));
 		return;
@@ -260,11 +286,14 @@ on_intro(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
 	c->seen_next = (c->seen_next + 1) % RDVC_SEEN_SESSIONS;
 	if (c->nseen < RDVC_SEEN_SESSIONS)
 		c->nseen++;
-	if (c->id.role == RDV_ROLE_INITIATOR) {
-		c->state = RDVC_LOGGED_IN;
-		c->next_ms = UINT64_MAX;
+	if (c->id.role == RDV_ROLE_INITIATOR && c->introduced) {
+		/* Logged in again: same tunnel, a new relay session. */
+		if (c->ops->relogin != NULL)
+			c->ops->relogin(c->ctx, &in);
+	} else {
+		c->introduced = c->id.role == RDV_ROLE_INITIATOR;
+		c->ops->intro(c->ctx, &in);
 	}
-	c->ops->intro(c->ctx, &in);
 	sodium_memzero(&in, sizeof(in));
 }
 
@@ -278,9 +307,7 @@ on_error(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
 	if (rdv_parse_error(p, n, &e, NULL) == -1)
 		return;
 	if (e.code == RDV_ERR_NO_LOGIN) {
-		/* Only a target stays logged in; an introduced initiator no
-		 * longer needs the server. */
-		if (c->id.role != RDV_ROLE_TARGET || c->state != RDVC_LOGGED_IN || !c->have_login)
+		if (c->state != RDVC_LOGGED_IN || !c->have_login)
 			return;
 		rdv_error_ref_login(ref, c->login_id);
 		if (memcmp(ref, e.ref, sizeof(ref)) != 0)
@@ -304,6 +331,14 @@ on_error(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
 		return; /* try again later, from HELLO */
 	}
 	snprintf(msg, sizeof(msg), "%s", rdv_error_str(e.code));
+	if (c->introduced) {
+		/* The tunnel does not depend on the server: a refused new
+		 * login (the target logging in again, say) is tried later. */
+		log_info("logging in again refused (%s); trying again in %u s", msg,
+			 RETRY_MAX_MS / 1000);
+		c->next_ms = now + RETRY_MAX_MS;
+		return;
+	}
 	fail(c, e.code, msg);
 }
 
@@ -345,7 +380,7 @@ rdvc_on_timer(struct rdvc *c, uint64_t now)
 	switch (c->state) {
 	case RDVC_HELLO:
 	case RDVC_AUTH:
-		if (c->max_tries && c->tries >= c->max_tries) {
+		if (c->max_tries && !c->introduced && c->tries >= c->max_tries) {
 			fail(c, 0, "no answer from the rendezvous server");
 			return;
 		}
@@ -354,10 +389,6 @@ rdvc_on_timer(struct rdvc *c, uint64_t now)
 		send_hello(c, now);
 		break;
 	case RDVC_LOGGED_IN:
-		if (c->id.role != RDV_ROLE_TARGET) {
-			c->next_ms = UINT64_MAX;
-			return;
-		}
 		if (now - c->last_heard_ms > (uint64_t)KA_MISSES * c->keepalive_s * 1000u) {
 			log_info("no answer from the rendezvous server for %u s; logging in again",
 				 KA_MISSES * c->keepalive_s);
@@ -370,6 +401,57 @@ rdvc_on_timer(struct rdvc *c, uint64_t now)
 		c->next_ms = UINT64_MAX;
 		break;
 	}
+}
+
+int
+rdvc_logged_in(const struct rdvc *c)
+{
+	return c->state == RDVC_LOGGED_IN && c->have_login;
+}
+
+int
+rdvc_login_id(const struct rdvc *c, uint8_t id[RDV_LOGIN_ID_LEN])
+{
+	if (!rdvc_logged_in(c))
+		return -1;
+	memcpy(id, c->login_id, RDV_LOGIN_ID_LEN);
+	return 0;
+}
+
+int
+rdvc_build_relay(const struct rdvc *c, uint8_t *out, size_t cap,
+		 const uint8_t sid[RDV_SESSION_ID_LEN], uint64_t seq, const uint8_t *inner,
+		 size_t n)
+{
+	struct rdv_relay m;
+
+	if (!rdvc_logged_in(c))
+		return -1;
+	memcpy(m.login_id, c->login_id, sizeof(m.login_id));
+	memcpy(m.session_id, sid, sizeof(m.session_id));
+	m.seq = seq;
+	m.inner = inner;
+	m.inner_len = n;
+	return rdv_build_relay(out, cap, &m, c->klogin);
+}
+
+int
+rdvc_open_relayed(const struct rdvc *c, const uint8_t *p, size_t n, struct rdv_relayed *m,
+		  const char **why)
+{
+	if (!rdvc_logged_in(c)) {
+		if (why != NULL)
+			*why = "not logged in to the rendezvous server";
+		return -1;
+	}
+	if (rdv_parse_relayed(p, n, m, c->klogin, why) == -1)
+		return -1;
+	if (memcmp(m->login_id, c->login_id, sizeof(m->login_id)) != 0) {
+		if (why != NULL)
+			*why = "for another login (an old one?)";
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -3,7 +3,11 @@
  *
  * A target logs in and stays logged in (KEEPALIVE every keepalive seconds,
  * logging in again when the server forgets it or stops answering). An
- * initiator logs in asking for one UID and gets an INTRO or an ERROR.
+ * initiator logs in asking for one UID and gets an INTRO or an ERROR; once
+ * introduced it keeps its login alive the same way (the server relays only
+ * for sessions of living logins, section 9). A later login of an introduced
+ * initiator (ERROR 7, missed KA_ACKs) never fails the worker and never makes
+ * a new tunnel: its INTRO goes to ops->relogin, not ops->intro.
  * The caller feeds datagrams from the server to rdvc_input() and calls
  * rdvc_on_timer() when rdvc_next_timeout() is reached. */
 #ifndef P2PD_RDVCLIENT_H
@@ -25,6 +29,12 @@ struct rdvc_ops {
 	/* A refusal (code 1..6 of rdv_errcode) or, with code 0, no answer at all
 	 * (msg says what). Targets only see code 0 never: they keep trying. */
 	void (*failed)(void *ctx, int code, const char *msg);
+	/* Initiator, optional (NULL: ignored): the INTRO that answered a new
+	 * login after the first introduction. It names a new relay session
+	 * (login_id, session_id) for the same peer; the tunnel keeps its own
+	 * keys, so the callee uses at most the ids (S is for a handshake that
+	 * is not needed). */
+	void (*relogin)(void *ctx, const struct rdv_intro *in);
 };
 
 #define RDVC_SEEN_SESSIONS 16
@@ -69,6 +79,7 @@ struct rdvc {
 	unsigned nseen, seen_next;
 	uint64_t logins;  /* completed logins, for logs */
 	int auth_retried; /* an ERROR 2 after a server restart: one fresh start */
+	int introduced;	  /* initiator: the first INTRO was handed up */
 };
 
 /* A target identified by uid with its device key (K_dev). */
@@ -91,6 +102,23 @@ void rdvc_input(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now);
 /* Absolute time of the next action, or UINT64_MAX. */
 uint64_t rdvc_next_timeout(const struct rdvc *c);
 void rdvc_on_timer(struct rdvc *c, uint64_t now);
+/* 1 if logged in (a target registered, an initiator introduced) with a
+ * login_id and K_login that RELAY and RELAYED can use; 0 otherwise. */
+int rdvc_logged_in(const struct rdvc *c);
+/* The current login_id into id; returns 0, or -1 if not logged in. */
+int rdvc_login_id(const struct rdvc *c, uint8_t id[RDV_LOGIN_ID_LEN]);
+/* A RELAY (section 9) for session sid with this seq around the peer datagram
+ * inner, authenticated with the current K_login, into out. Returns its
+ * length, or -1 if not logged in, seq is 0, inner is not a peer datagram
+ * (rdv_inner_check) or it does not fit cap. */
+int rdvc_build_relay(const struct rdvc *c, uint8_t *out, size_t cap,
+		     const uint8_t sid[RDV_SESSION_ID_LEN], uint64_t seq, const uint8_t *inner,
+		     size_t n);
+/* Open a RELAYED from the server: it must authenticate with the current
+ * K_login and name the current login_id. Returns 0 with m filled (m->inner
+ * points into p; the caller still checks m->session_id), or -1 with *why. */
+int rdvc_open_relayed(const struct rdvc *c, const uint8_t *p, size_t n, struct rdv_relayed *m,
+		      const char **why);
 /* Wipe keys. */
 void rdvc_wipe(struct rdvc *c);
 

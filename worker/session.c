@@ -21,8 +21,12 @@
 #define CTL_PING       1
 #define CTL_PONG       2
 #define CTL_CLOSE      3
+#define RELAY_WAIT_S   5     /* after punch_timeout: how long the relay may take */
+#define RELAY_EVERY    5     /* punch ticks between handshake copies over the relay */
+#define PROBE_MS       1000u /* while relayed: direct probes this often */
 
 static void send_body(struct session *s, uint8_t chan, const uint8_t *body, size_t len);
+static void send_ping(struct session *s, uint64_t now);
 
 static int
 peer_role(const struct session *s)
@@ -37,17 +41,50 @@ set_path(struct session *s, const struct sockaddr *from, socklen_t fromlen)
 	s->pathlen = fromlen;
 }
 
+/* p wrapped in a RELAY to the rendezvous server (section 9). */
+static void
+send_relay(struct session *s, const uint8_t *p, size_t n)
+{
+	if (worker_relay(s->w, s->relay_sid, s->relay_seq + 1, p, n) == 0)
+		s->relay_seq++;
+}
+
+/* To an address, or over the relay if to is NULL (an answer to a datagram
+ * that came over the relay). */
 static void
 send_to(struct session *s, const struct sockaddr *to, socklen_t len, const uint8_t *p, size_t n)
 {
-	worker_send(s->w, to, len, p, n);
+	if (to == NULL)
+		send_relay(s, p, n);
+	else
+		worker_send(s->w, to, len, p, n);
 }
 
 static void
 send_path(struct session *s, const uint8_t *p, size_t n)
 {
-	send_to(s, (struct sockaddr *)&s->path, s->pathlen, p, n);
+	if (s->relayed)
+		send_relay(s, p, n);
+	else
+		send_to(s, (struct sockaddr *)&s->path, s->pathlen, p, n);
 	s->last_tx_ms = now_ms();
+}
+
+/* Seconds from introduction until a session without any path gives up:
+ * punch_timeout of punching, then the relay's turn. */
+static uint64_t
+giveup_ms(const struct session *s)
+{
+	return ((uint64_t)s->w->cfg->punch_timeout + RELAY_WAIT_S) * 1000u;
+}
+
+static void
+start_relaying(struct session *s, const char *why)
+{
+	if (s->relaying)
+		return;
+	s->relaying = 1;
+	log_info("%s %s: relaying through the rendezvous server", why, s->peer_name);
 }
 
 /* Send p to every candidate of the peer and to a peer-reflexive address. */
@@ -84,11 +121,11 @@ adopt_reflexive(struct session *s, const struct sockaddr *from, socklen_t fromle
 {
 	char a[SOCKADDR_STRLEN];
 
-	if (is_candidate(s, from))
+	if (from == NULL || is_candidate(s, from))
 		return;
 	memcpy(&s->extra, from, fromlen);
 	s->have_extra = 1;
-	log_debug("peer-reflexive address %s adopted", fmt_sockaddr(from, a, sizeof(a)));
+	log_info("peer-reflexive address %s adopted", fmt_sockaddr(from, a, sizeof(a)));
 }
 
 /* ---- multiplexer callbacks ---- */
@@ -176,16 +213,24 @@ punch_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		ev_timer_stop(s->w->loop, &s->punch_t);
 		return;
 	}
-	if (now - s->start_ms > (uint64_t)s->w->cfg->punch_timeout * 1000u) {
-		end(s, EXIT_P2P_FAILED, "P2P connect failed: no direct path to %s within %u s",
-		    s->peer_name, s->w->cfg->punch_timeout);
+	if (now - s->start_ms > giveup_ms(s)) {
+		end(s, EXIT_P2P_FAILED,
+		    "P2P connect failed: no direct path to %s within %u s, and no answer over the "
+		    "relay in %u s more (relay = no on the server?)",
+		    s->peer_name, s->w->cfg->punch_timeout, RELAY_WAIT_S);
 		return;
 	}
+	if (now - s->start_ms > (uint64_t)s->w->cfg->punch_timeout * 1000u)
+		start_relaying(s, "no direct path within punch_timeout to");
 	if (hs_punch_build(s->S, s->sid64, s->initiator ? HS_ROLE_INITIATOR : HS_ROLE_TARGET, pkt,
 			   sizeof(pkt)) > 0)
 		send_all(s, pkt, sizeof(pkt));
-	if (s->initiator && (init = hs_ini_packet(&s->hi, &len)) != NULL)
+	if (s->initiator && (init = hs_ini_packet(&s->hi, &len)) != NULL) {
 		send_all(s, init, len);
+		if (s->relaying && s->punch_ticks % RELAY_EVERY == 0)
+			send_relay(s, init, len);
+	}
+	s->punch_ticks++;
 }
 
 static void
@@ -212,7 +257,8 @@ send_ping(struct session *s, uint64_t now)
 
 /* While up, wake only when a keep-alive or the dead interval can be due: the
  * nearest of last send + keepalive, last receipt + keepalive and last receipt
- * + dead_interval (traffic moves them later; the callback then re-arms). */
+ * + dead_interval (traffic moves them later; the callback then re-arms); and
+ * every second while relayed, for the direct probes. */
 static void
 rearm_live(struct session *s, uint64_t now)
 {
@@ -224,8 +270,40 @@ rearm_live(struct session *s, uint64_t now)
 		next = s->last_rx_ms + ka;
 	if (s->last_rx_ms + (uint64_t)p->dead_interval * 1000u < next)
 		next = s->last_rx_ms + (uint64_t)p->dead_interval * 1000u;
+	if (s->relayed && now + PROBE_MS < next)
+		next = now + PROBE_MS; /* direct probes every second while relayed */
 	s->live_t.repeat = next > now + 50 ? (double)(next - now) / 1000.0 : 0.05;
 	ev_timer_again(s->w->loop, &s->live_t);
+}
+
+/* While relayed, once a second: PUNCH to every candidate, and a PING sealed
+ * like any data packet to each of them, so that the peer moves to a direct
+ * path as soon as one carries authentic packets. */
+static void
+probe_direct(struct session *s, const struct sockaddr *to, socklen_t tolen)
+{
+	uint8_t pkt[HS_PUNCH_LEN];
+	int relayed = s->relayed;
+
+	if (to == NULL &&
+	    hs_punch_build(s->S, s->sid64, s->initiator ? HS_ROLE_INITIATOR : HS_ROLE_TARGET, pkt,
+			   sizeof(pkt)) > 0)
+		send_all(s, pkt, sizeof(pkt));
+	/* The PING goes direct: send_path sees a direct path for a moment. */
+	s->relayed = 0;
+	if (to == NULL) {
+		s->probing = 1;
+		send_ping(s, now_ms());
+		s->probing = 0;
+	} else {
+		struct sockaddr_storage keep = s->path;
+		socklen_t keeplen = s->pathlen;
+		set_path(s, to, tolen);
+		send_ping(s, now_ms());
+		memcpy(&s->path, &keep, sizeof(keep));
+		s->pathlen = keeplen;
+	}
+	s->relayed = relayed;
 }
 
 static void
@@ -237,13 +315,15 @@ live_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (s->state == SESS_CONFIRM && now - s->start_ms > (uint64_t)p->punch_timeout * 1000u) {
+	if (s->state == SESS_CONFIRM && now - s->start_ms > giveup_ms(s)) {
 		end(s, EXIT_P2P_FAILED, "handshake with %s not confirmed within %u s", s->peer_name,
-		    p->punch_timeout);
+		    p->punch_timeout + RELAY_WAIT_S);
 		return;
 	}
 	if (s->state != SESS_UP)
 		return;
+	if (s->relayed)
+		probe_direct(s, NULL, 0);
 	if (now - s->last_rx_ms >= (uint64_t)p->dead_interval * 1000u) {
 		end(s, EXIT_PEER_GONE, "peer %s silent for %u s (dead interval): closed",
 		    s->peer_name, p->dead_interval);
@@ -282,6 +362,7 @@ session_new(struct worker *w, const struct rdv_intro *in, int initiator, int mod
 	s->state = SESS_PUNCHING;
 	memcpy(s->S, in->secret, sizeof(s->S));
 	memcpy(s->session_id, in->session_id, sizeof(s->session_id));
+	memcpy(s->relay_sid, in->session_id, sizeof(s->relay_sid));
 	rbuf_init(&r, s->session_id, sizeof(s->session_id));
 	s->sid64 = rbuf_u64(&r);
 	rdv_id_format(&in->peer, s->peer_name, sizeof(s->peer_name));
@@ -360,7 +441,12 @@ keys_ready(struct session *s, const struct hs_keys *k, const struct sockaddr *fr
 	if (s->mux == NULL)
 		return -1;
 	bridge_set_mux(s->bridge, s->mux);
-	set_path(s, from, fromlen);
+	if (from == NULL) {
+		s->relayed = 1; /* the handshake came over the relay */
+	} else {
+		set_path(s, from, fromlen);
+		s->relayed = 0;
+	}
 	s->last_rx_ms = now_ms();
 	return 0;
 }
@@ -471,6 +557,10 @@ session_on_handshake(struct session *s, const uint8_t *p, size_t n, const struct
 	case HS_T_PUNCH:
 		if (hs_punch_check(s->S, s->sid64, peer_role(s), p, n) == 0) {
 			adopt_reflexive(s, from, fromlen);
+			/* Relayed, and the peer's PUNCH got through directly:
+			 * answer with an authentic packet on that path. */
+			if (from != NULL && s->state == SESS_UP && s->relayed)
+				probe_direct(s, from, fromlen);
 			if (s->initiator && s->state == SESS_PUNCHING) {
 				size_t len;
 				const uint8_t *init = hs_ini_packet(&s->hi, &len);
@@ -532,7 +622,10 @@ send_body(struct session *s, uint8_t chan, const uint8_t *body, size_t len)
 		return;
 	}
 	s->st.tx_pkts++;
-	send_path(s, out, (size_t)n);
+	if (s->probing)
+		send_all(s, out, (size_t)n);
+	else
+		send_path(s, out, (size_t)n);
 }
 
 static void
@@ -566,9 +659,11 @@ on_ctl(struct session *s, const uint8_t *b, size_t n)
 	}
 }
 
-void
-session_on_data(struct session *s, const uint8_t *p, size_t n, const struct sockaddr *from,
-		socklen_t fromlen)
+/* A data packet from an address, or over the relay (from NULL) in a RELAYED
+ * naming rsid. */
+static void
+data_in(struct session *s, const uint8_t *p, size_t n, const struct sockaddr *from,
+	socklen_t fromlen, const uint8_t *rsid)
 {
 	uint8_t body[DP_MAX_DATAGRAM];
 	uint64_t ctr = 0;
@@ -583,8 +678,24 @@ session_on_data(struct session *s, const uint8_t *p, size_t n, const struct sock
 	}
 	s->st.rx_pkts++;
 	s->last_rx_ms = now_ms();
-	if (ctr < s->rx_top) {
-		/* an older packet arriving late: never moves the path */
+	if (from == NULL) {
+		/* Authentic over the relay: the peer relays (under a new
+		 * session id if it logged in again), so do we. */
+		start_relaying(s, "a data packet over the relay from");
+		if (rsid != NULL && !session_relay_sid_is(s, rsid))
+			session_set_relay_sid(s, rsid);
+	}
+	if (ctr < s->rx_top || from == NULL) {
+		/* an older packet arriving late, or one over the relay: never
+		 * moves the path */
+	} else if (s->relayed) {
+		char a[SOCKADDR_STRLEN];
+		set_path(s, from, fromlen);
+		s->relayed = 0;
+		fmt_sockaddr(from, a, sizeof(a));
+		log_info("path to %s is direct now, peer %s: leaving the relay", s->peer_name, a);
+		if (s->state == SESS_UP)
+			worker_session_path(s->w, s);
 	} else if (!sockaddr_equal((struct sockaddr *)&s->path, from)) {
 		char a[SOCKADDR_STRLEN];
 		log_info("peer %s moved to %s", s->peer_name, fmt_sockaddr(from, a, sizeof(a)));
@@ -598,6 +709,13 @@ session_on_data(struct session *s, const uint8_t *p, size_t n, const struct sock
 		mux_input(s->mux, body + 1, (size_t)len - 1, now_ms());
 	else if (body[0] == CHAN_CTL)
 		on_ctl(s, body + 1, (size_t)len - 1);
+}
+
+void
+session_on_data(struct session *s, const uint8_t *p, size_t n, const struct sockaddr *from,
+		socklen_t fromlen)
+{
+	data_in(s, p, n, from, fromlen, NULL);
 }
 
 void
@@ -637,4 +755,49 @@ session_summary(const struct session *s, char *buf, size_t len)
 		 (unsigned long long)d[DP_DROP_CONTENT], (unsigned long long)ms.bytes_in,
 		 (unsigned long long)ms.bytes_out, (unsigned long long)ms.retransmits);
 	return buf;
+}
+
+void
+session_on_relayed(struct session *s, const uint8_t sid[RDV_SESSION_ID_LEN], const uint8_t *p,
+		   size_t n)
+{
+	if (n < 1)
+		return;
+	if (p[0] == 0xa0) {
+		/* The relay session id may change (the peer logged in again),
+		 * but only once a data packet authenticates under it. */
+		data_in(s, p, n, NULL, 0, sid);
+		return;
+	}
+	/* Handshake messages only under this session's own ids. */
+	if (p[0] < 0x90 || p[0] > 0x9f ||
+	    (!session_relay_sid_is(s, sid) && memcmp(s->session_id, sid, RDV_SESSION_ID_LEN) != 0))
+		return;
+	start_relaying(s, "a handshake message over the relay from");
+	session_on_handshake(s, p, n, NULL, 0);
+}
+
+int
+session_relay_sid_is(const struct session *s, const uint8_t sid[RDV_SESSION_ID_LEN])
+{
+	return memcmp(s->relay_sid, sid, RDV_SESSION_ID_LEN) == 0;
+}
+
+void
+session_set_relay_sid(struct session *s, const uint8_t sid[RDV_SESSION_ID_LEN])
+{
+	char hex[2 * RDV_SESSION_ID_LEN + 1];
+
+	if (session_relay_sid_is(s, sid))
+		return;
+	memcpy(s->relay_sid, sid, RDV_SESSION_ID_LEN);
+	s->relay_seq = 0;
+	hex_encode(sid, RDV_SESSION_ID_LEN, hex);
+	log_info("session with %s: relayed as session %s from now on", s->peer_name, hex);
+}
+
+const char *
+session_path_name(const struct session *s)
+{
+	return s->relayed ? "relay" : "direct";
 }

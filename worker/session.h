@@ -1,7 +1,10 @@
 /* session: one peer session, from introduction to close (docs/PROTOCOL.md
- * sections 4 and 5): punching to the peer's candidates, the handshake, data
- * packets in the chosen mode, keep-alives and the dead interval, and the
- * stream multiplexer that carries the TCP connections. */
+ * sections 4, 5 and 9): punching to the peer's candidates, the handshake, data
+ * packets in the chosen mode, keep-alives and the dead interval, the stream
+ * multiplexer that carries the TCP connections, and the relay fallback: when
+ * punching finds no path within punch_timeout, the same datagrams travel
+ * wrapped in RELAY through the rendezvous server, while direct probes go on
+ * every second; the first authentic direct packet moves the path there. */
 #ifndef P2PD_SESSION_H
 #define P2PD_SESSION_H
 
@@ -45,8 +48,14 @@ struct session {
 	struct rdv_cands cands;	       /* the peer's, from INTRO */
 	struct sockaddr_storage extra; /* a peer-reflexive address seen */
 	int have_extra;
-	struct sockaddr_storage path; /* where data goes once up */
+	struct sockaddr_storage path; /* where data goes once up (direct) */
 	socklen_t pathlen;
+	int relaying; /* punch_timeout passed: the handshake goes over the relay too */
+	int relayed;  /* the path is the relay (no direct path yet) */
+	uint8_t relay_sid[RDV_SESSION_ID_LEN]; /* the session id RELAYs name */
+	uint64_t relay_seq;		       /* the last RELAY seq under relay_sid */
+	unsigned punch_ticks;
+	int probing; /* send_body: to every candidate directly (a probe) */
 	struct hs_ini hi;
 	struct hs_tgt ht;
 	uint8_t hs_pkt[256]; /* HS_INIT (initiator) or HS_RESP (target) */
@@ -83,6 +92,19 @@ void session_close(struct session *s, int reason);
 /* One line of counters for the log: packets in and out, and what was dropped
  * (failed tag, replay, format), stream bytes. Returns buf. */
 const char *session_summary(const struct session *s, char *buf, size_t len);
+
+/* A peer datagram (handshake 0x90..0x94 or data 0xa0) that came over the
+ * relay, in a RELAYED for session id sid (this session's, or a later one of
+ * the same peers). Never moves the direct path. */
+void session_on_relayed(struct session *s, const uint8_t sid[RDV_SESSION_ID_LEN], const uint8_t *p,
+			size_t n);
+/* 1 if RELAYs of this session name sid (its own id or a later relay id). */
+int session_relay_sid_is(const struct session *s, const uint8_t sid[RDV_SESSION_ID_LEN]);
+/* Relay under a new session id from now on (the initiator logged in again:
+ * the server forgot the old session). */
+void session_set_relay_sid(struct session *s, const uint8_t sid[RDV_SESSION_ID_LEN]);
+/* "relay" or "direct": the path data takes now. */
+const char *session_path_name(const struct session *s);
 
 /* 1 if this session owns handshake datagram p (by session id or index). */
 int session_matches_handshake(const struct session *s, const uint8_t *p, size_t n);

@@ -150,12 +150,38 @@ rdv_failed(void *ctx, int code, const char *msg)
 		worker_exit(w, exit_code, "rendezvous server %s refused: %s", w->srvname, msg);
 }
 
+/* Initiator: logged in again (the server forgot the old login): the tunnel
+ * stays; only its relay session id changes. */
+static void
+rdv_relogin(void *ctx, const struct rdv_intro *in)
+{
+	struct worker *w = ctx;
+
+	if (w->sess[0] != NULL)
+		session_set_relay_sid(w->sess[0], in->session_id);
+}
+
 static const struct rdvc_ops rdv_ops = {
     .send = rdv_send,
     .registered = rdv_registered,
     .intro = rdv_intro,
     .failed = rdv_failed,
+    .relogin = rdv_relogin,
 };
+
+int
+worker_relay(struct worker *w, const uint8_t sid[RDV_SESSION_ID_LEN], uint64_t seq,
+	     const uint8_t *p, size_t n)
+{
+	uint8_t out[RDV_RELAY_MAX];
+	int len;
+
+	len = rdvc_build_relay(&w->rc, out, sizeof(out), sid, seq, p, n);
+	if (len < 0)
+		return -1;
+	worker_send(w, (struct sockaddr *)&w->srv, w->srvlen, out, (size_t)len);
+	return 0;
+}
 
 /* ---- sessions ---- */
 
@@ -165,20 +191,35 @@ worker_session_up(struct worker *w, struct session *s)
 	char a[SOCKADDR_STRLEN];
 	unsigned ms = (unsigned)(s->up_ms - s->start_ms);
 
-	fmt_sockaddr((struct sockaddr *)&s->path, a, sizeof(a));
-	log_info("tunnel up with %s: path direct, peer %s, mode %d, handshake %u ms", s->peer_name,
-		 a, s->mode, ms);
+	if (s->relayed)
+		fmt_sockaddr((struct sockaddr *)&w->srv, a, sizeof(a));
+	else
+		fmt_sockaddr((struct sockaddr *)&s->path, a, sizeof(a));
+	log_info("tunnel up with %s: path %s, %s %s, mode %d, handshake %u ms", s->peer_name,
+		 session_path_name(s), s->relayed ? "through the rendezvous server" : "peer", a,
+		 s->mode, ms);
 	if (s->mode == 0 || s->mode == 1)
 		log_warnx("encryption mode %d is weak (%s); use 2 or 3", s->mode,
 			  s->mode == 0 ? "no encryption" : "RC4");
 	w->last_traffic_ms = now_ms(); /* idle_limit counts from here */
 	status_connected();
-	status_path("direct", a, ms);
+	status_path(session_path_name(s), a, ms);
 	if (w->initiator) {
 		listener_enable(w->lsn, s->bridge);
 		printf("Proxy started.\n");
 		fflush(stdout);
 	}
+}
+
+void
+worker_session_path(struct worker *w, struct session *s)
+{
+	char a[SOCKADDR_STRLEN];
+
+	(void)w;
+	fmt_sockaddr((struct sockaddr *)&s->path, a, sizeof(a));
+	log_info("tunnel with %s: path %s, peer %s", s->peer_name, session_path_name(s), a);
+	status_path(session_path_name(s), a, 0);
 }
 
 void
@@ -227,6 +268,43 @@ find_for_handshake(struct worker *w, const uint8_t *p, size_t n)
 	return NULL;
 }
 
+/* A RELAYED from the server: for our login (mac checked with K_login), for
+ * a session we hold; its inner datagram goes to the session it names, as if
+ * it came from the peer, but over the relay. */
+static void
+relayed_input(struct worker *w, const uint8_t *p, size_t n)
+{
+	struct rdv_relayed m;
+	struct session *s = NULL;
+	const char *why = NULL;
+	uint32_t idx;
+	int known = 0;
+
+	if (rdvc_open_relayed(&w->rc, p, n, &m, &why) == -1) {
+		w->st.dropped_relayed++;
+		log_debug("RELAYED dropped: %s", why != NULL ? why : "malformed");
+		return;
+	}
+	for (int i = 0; i < WORKER_MAX_SESSIONS; i++)
+		if (w->sess[i] != NULL &&
+		    (session_relay_sid_is(w->sess[i], m.session_id) ||
+		     memcmp(w->sess[i]->session_id, m.session_id, RDV_SESSION_ID_LEN) == 0))
+			known = 1;
+	if (m.inner[0] == 0xa0) {
+		if (dp_peek_index(m.inner, m.inner_len, &idx) == 0)
+			s = find_by_index(w, idx);
+	} else {
+		s = find_for_handshake(w, m.inner, m.inner_len);
+	}
+	if (!known || s == NULL) {
+		w->st.dropped_relayed++;
+		log_debug("RELAYED dropped: for no session of ours");
+		return;
+	}
+	w->st.relayed_in++;
+	session_on_relayed(s, m.session_id, m.inner, m.inner_len);
+}
+
 static void
 dispatch(struct worker *w, const uint8_t *p, size_t n, const struct sockaddr *from,
 	 socklen_t fromlen)
@@ -250,6 +328,10 @@ dispatch(struct worker *w, const uint8_t *p, size_t n, const struct sockaddr *fr
 			session_on_handshake(s, p, n, from, fromlen);
 		else
 			w->st.dropped_unknown++;
+		return;
+	}
+	if (p[0] == RDV_RELAYED && sockaddr_equal(from, (struct sockaddr *)&w->srv)) {
+		relayed_input(w, p, n);
 		return;
 	}
 	if (p[0] >= 0x81 && p[0] <= 0x8f && sockaddr_equal(from, (struct sockaddr *)&w->srv)) {

@@ -25,6 +25,8 @@ struct worker_stats {
 	uint64_t rx_dgrams, tx_dgrams;
 	uint64_t dropped_unknown; /* no session or type for it */
 	uint64_t dropped_short;
+	uint64_t dropped_relayed; /* RELAYED that failed a check */
+	uint64_t relayed_in;	  /* RELAYED accepted */
 };
 
 struct worker {
@@ -71,8 +73,16 @@ void worker_exit(struct worker *w, int code, const char *fmt, ...)
 void worker_send(struct worker *w, const struct sockaddr *to, socklen_t tolen, const uint8_t *p,
 		 size_t n);
 
+/* Wrap peer datagram p in a RELAY for session sid with this seq and queue
+ * it to the rendezvous server. Returns 0, or -1 if there is no login to
+ * relay with (or p cannot be relayed). */
+int worker_relay(struct worker *w, const uint8_t sid[RDV_SESSION_ID_LEN], uint64_t seq,
+		 const uint8_t *p, size_t n);
+
 /* Events from sessions. */
 void worker_session_up(struct worker *w, struct session *s);
+/* An up session's path changed (relay -> direct): log and status line. */
+void worker_session_path(struct worker *w, struct session *s);
 void worker_session_gone(struct worker *w, struct session *s, int code, const char *why);
 /* Bytes that crossed the local TCP side (for idle_limit and throughput). */
 void worker_traffic(struct worker *w, uint64_t tx, uint64_t rx);

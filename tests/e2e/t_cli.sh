@@ -603,7 +603,8 @@ bind_udp_fails() {
 
 exit_codes() {
 	topo_two_nats masq masq
-	p2p_rdv_conf
+	# No relay: exit 21 (no path at all) needs the relay fallback off.
+	p2p_rdv_conf "relay = no"
 	p2p_start_rdv
 	target tgt "$P2P_UID" "$P2P_SECRET" 8080
 

@@ -33,6 +33,8 @@ struct fake {
 	struct rdv_addr observed;
 	unsigned nintro;
 	struct rdv_intro intro; /* the last one handed up */
+	unsigned nrelogin;
+	struct rdv_intro relogin; /* the last INTRO of a later login */
 	unsigned nfailed;
 	int fail_code;
 	char fail_msg[256];
@@ -91,6 +93,15 @@ cb_intro(void *ctx, const struct rdv_intro *in)
 }
 
 static void
+cb_relogin(void *ctx, const struct rdv_intro *in)
+{
+	struct fake *f = ctx;
+
+	f->nrelogin++;
+	f->relogin = *in;
+}
+
+static void
 cb_failed(void *ctx, int code, const char *msg)
 {
 	struct fake *f = ctx;
@@ -105,6 +116,7 @@ static const struct rdvc_ops ops = {
     .registered = cb_registered,
     .intro = cb_intro,
     .failed = cb_failed,
+    .relogin = cb_relogin,
 };
 
 /* ---- helpers ---- */
@@ -719,16 +731,19 @@ test_initiator_intro(void **state)
 		assert_int_equal(w.f.intro.secret[i], 0x5a);
 	assert_int_equal(w.f.nsent, sent + 1);
 	expect_intro_ack(&w, sid);
-	/* Introduced: nothing more to send, no timer. */
-	assert_int_equal(rdvc_next_timeout(&w.c), UINT64_MAX);
+	/* Introduced: the login is kept alive (the server relays only for
+	 * living logins), first keep-alive after the default 15 s. */
+	assert_int_equal(rdvc_next_timeout(&w.c), w.now + 15000);
+	assert_int_equal(rdvc_logged_in(&w.c), 1);
 
 	/* A repeated INTRO is acknowledged again but not handed up twice. */
 	give_intro(&w, sid, w.s.klogin);
 	assert_int_equal(w.f.nsent, sent + 2);
 	expect_intro_ack(&w, sid);
 	assert_int_equal(w.f.nintro, 1);
+	assert_int_equal(w.f.nrelogin, 0);
 	assert_int_equal(w.f.nfailed, 0);
-	rdvc_on_timer(&w.c, w.now + 3600000);
+	rdvc_on_timer(&w.c, w.now + 14999);
 	assert_int_equal(w.f.nsent, sent + 2);
 	rdvc_wipe(&w.c);
 }
@@ -759,15 +774,92 @@ test_initiator_intro_wrong_key(void **state)
 	rdvc_wipe(&w.c);
 }
 
-/* Once introduced, an initiator has nothing more to ask the server: an
- * ERROR 7 (the server restarted) must not start a new login, which would
- * make the server introduce a second session, and could end a working
- * tunnel with "no answer" if the server stays down. */
+/* The last datagram is a KEEPALIVE under the current K_login with this seq. */
 static void
-test_initiator_ignores_error7_after_intro(void **state)
+expect_keepalive(const struct world *w, uint64_t seq)
+{
+	struct rdv_keepalive k;
+	const char *why = NULL;
+
+	assert_int_equal(last_type(w), RDV_KEEPALIVE);
+	assert_int_equal(rdv_parse_keepalive(last(w), lastlen(w), &k, &why), 0);
+	assert_int_equal(rdv_verify_tail_mac(last(w), lastlen(w), w->s.klogin, RDV_SECRET_LEN), 0);
+	assert_memory_equal(k.login_id, w->s.login_id, RDV_LOGIN_ID_LEN);
+	assert_int_equal(k.seq, seq);
+}
+
+/* An introduced initiator answering a new HELLO: CHALLENGE, AUTH, and the
+ * INTRO of a new session goes to relogin, not to intro. */
+static void
+initiator_relogin(struct world *w, const uint8_t sid[RDV_SESSION_ID_LEN])
+{
+	unsigned nintro = w->f.nintro, nrelogin = w->f.nrelogin;
+
+	give_challenge(w);
+	expect_auth(w);
+	randombytes_buf(w->s.login_id, sizeof(w->s.login_id));
+	give_intro(w, sid, w->s.klogin);
+	expect_intro_ack(w, sid);
+	assert_int_equal(w->f.nintro, nintro);
+	assert_int_equal(w->f.nrelogin, nrelogin + 1);
+	assert_memory_equal(w->f.relogin.session_id, sid, RDV_SESSION_ID_LEN);
+	assert_memory_equal(w->f.relogin.login_id, w->s.login_id, RDV_LOGIN_ID_LEN);
+	assert_int_equal(rdvc_logged_in(&w->c), 1);
+}
+
+/* Introduced initiator (behaviour changed for relay, PROTOCOL.md section 9):
+ * it keeps its login alive with KEEPALIVE every 15 s (or its own shorter
+ * setting); three unanswered ones start a new login, whose INTRO is a new
+ * relay session for the same tunnel, never a second intro. */
+static void
+test_initiator_keepalives(void **state)
 {
 	struct world w;
-	uint8_t sid[RDV_SESSION_ID_LEN], ref[RDV_NONCE_LEN];
+	uint8_t sid[RDV_SESSION_ID_LEN], sid2[RDV_SESSION_ID_LEN], old[RDV_LOGIN_ID_LEN];
+	uint64_t t;
+
+	(void)state;
+	world_initiator(&w);
+	rdvc_set_keepalive_cap(&w.c, 5);
+	initiator_auth(&w);
+	randombytes_buf(sid, sizeof(sid));
+	give_intro(&w, sid, w.s.klogin);
+	assert_int_equal(w.f.nintro, 1);
+	t = w.now;
+	for (uint64_t i = 1; i <= 3; i++) {
+		struct rdv_addr obs = addr4("203.0.113.9", (uint16_t)(50000 + i));
+		fire(&w);
+		assert_int_equal(w.now, t + i * 5000);
+		expect_keepalive(&w, i);
+		give_ka_ack(&w, i, &obs);
+		assert_true(rdv_addr_equal(&w.c.observed, &obs));
+	}
+	/* Three unanswered keep-alives, then a new login at the fourth turn. */
+	t = w.now;
+	for (uint64_t i = 4; i <= 6; i++) {
+		fire(&w);
+		expect_keepalive(&w, i);
+	}
+	memcpy(old, w.s.login_id, sizeof(old));
+	fire(&w);
+	assert_int_equal(w.now, t + 20000);
+	expect_hello(&w, NULL);
+	assert_int_equal(rdvc_logged_in(&w.c), 0);
+	randombytes_buf(sid2, sizeof(sid2));
+	initiator_relogin(&w, sid2);
+	assert_memory_not_equal(w.s.login_id, old, RDV_LOGIN_ID_LEN);
+	/* Keep-alives go on under the new login, seq from 1 again. */
+	fire(&w);
+	expect_keepalive(&w, 1);
+	assert_int_equal(w.f.nfailed, 0);
+	rdvc_wipe(&w.c);
+}
+
+static void
+test_initiator_error7_relogin(void **state)
+{
+	struct world w;
+	uint8_t sid[RDV_SESSION_ID_LEN], ref[RDV_NONCE_LEN], other[RDV_LOGIN_ID_LEN];
 	unsigned sent;
 
 	(void)state;
@@ -775,12 +867,177 @@ test_initiator_ignores_error7_after_intro(void **state)
 	initiator_auth(&w);
 	randombytes_buf(sid, sizeof(sid));
 	give_intro(&w, sid, w.s.klogin);
-	assert_int_equal(w.f.nintro, 1);
 	sent = w.f.nsent;
-	rdv_error_ref_login(ref, w.s.login_id);
+	/* For another login: ignored. */
+	memcpy(other, w.s.login_id, sizeof(other));
+	other[7] ^= 0x80;
+	rdv_error_ref_login(ref, other);
 	give_error(&w, ref, RDV_ERR_NO_LOGIN);
 	assert_int_equal(w.f.nsent, sent);
-	assert_int_equal(rdvc_next_timeout(&w.c), UINT64_MAX);
+	/* For ours (the server restarted): a new login at once. */
+	rdv_error_ref_login(ref, w.s.login_id);
+	give_error(&w, ref, RDV_ERR_NO_LOGIN);
+	assert_int_equal(w.f.nsent, sent + 1);
+	expect_hello(&w, NULL);
+	randombytes_buf(sid, sizeof(sid));
+	initiator_relogin(&w, sid);
+	assert_int_equal(w.f.nintro, 1);
+	assert_int_equal(w.f.nfailed, 0);
+	rdvc_wipe(&w.c);
+}
+
+/* A tunnel does not depend on the server: an introduced initiator that
+ * cannot log in again (server down, target offline for a while) keeps
+ * trying, backing off, and never reports a failure. */
+static void
+test_initiator_relogin_never_fails(void **state)
+{
+	struct world w;
+	uint8_t sid[RDV_SESSION_ID_LEN], ref[RDV_NONCE_LEN], cnonce[RDV_NONCE_LEN];
+	uint64_t before;
+
+	(void)state;
+	world_initiator(&w);
+	initiator_auth(&w);
+	randombytes_buf(sid, sizeof(sid));
+	give_intro(&w, sid, w.s.klogin);
+	rdv_error_ref_login(ref, w.s.login_id);
+	give_error(&w, ref, RDV_ERR_NO_LOGIN);
+	for (int i = 0; i < 30; i++) {
+		before = w.now;
+		fire(&w);
+		expect_hello(&w, NULL);
+		assert_true(w.now - before <= 30000);
+	}
+	assert_int_equal(w.now - before, 30000); /* backed off to the maximum */
+	assert_int_equal(w.f.nfailed, 0);
+	/* A refusal (the target is logging in again itself): later, not fatal. */
+	expect_hello(&w, cnonce);
+	give_error(&w, cnonce, RDV_ERR_OFFLINE);
+	assert_int_equal(w.f.nfailed, 0);
+	assert_int_equal(rdvc_next_timeout(&w.c), w.now + 30000);
+	fire(&w);
+	expect_hello(&w, NULL);
+	randombytes_buf(sid, sizeof(sid));
+	initiator_relogin(&w, sid);
+	assert_int_equal(w.f.nfailed, 0);
+	rdvc_wipe(&w.c);
+}
+
+/* ---- relay (section 9) ---- */
+
+static void
+test_relay_wrap(void **state)
+{
+	struct world w;
+	uint8_t sid[RDV_SESSION_ID_LEN], inner[100], out[RDV_RELAY_MAX], lid[RDV_LOGIN_ID_LEN];
+	struct rdv_relay m;
+	const char *why = NULL;
+	int n;
+
+	(void)state;
+	world_initiator(&w);
+	randombytes_buf(sid, sizeof(sid));
+	randombytes_buf(inner, sizeof(inner));
+	inner[0] = 0xa0;
+	inner[1] = 1;
+	/* Not logged in: nothing to wrap with. */
+	assert_int_equal(rdvc_build_relay(&w.c, out, sizeof(out), sid, 1, inner, sizeof(inner)),
+			 -1);
+	assert_int_equal(rdvc_login_id(&w.c, lid), -1);
+	initiator_auth(&w);
+	assert_int_equal(rdvc_build_relay(&w.c, out, sizeof(out), sid, 1, inner, sizeof(inner)),
+			 -1);
+	give_intro(&w, sid, w.s.klogin);
+	assert_int_equal(rdvc_login_id(&w.c, lid), 0);
+	assert_memory_equal(lid, w.s.login_id, RDV_LOGIN_ID_LEN);
+
+	n = rdvc_build_relay(&w.c, out, sizeof(out), sid, 7, inner, sizeof(inner));
+	assert_int_equal(n, RDV_RELAY_OVERHEAD + (int)sizeof(inner));
+	assert_int_equal(rdv_parse_relay(out, (size_t)n, &m, &why), 0);
+	assert_int_equal(rdv_verify_tail_mac(out, (size_t)n, w.s.klogin, RDV_SECRET_LEN), 0);
+	assert_memory_equal(m.login_id, w.s.login_id, RDV_LOGIN_ID_LEN);
+	assert_memory_equal(m.session_id, sid, RDV_SESSION_ID_LEN);
+	assert_int_equal(m.seq, 7);
+	assert_int_equal(m.inner_len, sizeof(inner));
+	assert_memory_equal(m.inner, inner, sizeof(inner));
+	/* seq 0, a non-peer inner datagram, no room: refused. */
+	assert_int_equal(rdvc_build_relay(&w.c, out, sizeof(out), sid, 0, inner, sizeof(inner)),
+			 -1);
+	inner[0] = RDV_HELLO;
+	assert_int_equal(rdvc_build_relay(&w.c, out, sizeof(out), sid, 1, inner, sizeof(inner)),
+			 -1);
+	inner[0] = 0x91;
+	assert_int_equal(rdvc_build_relay(&w.c, out, (size_t)n - 1, sid, 1, inner, sizeof(inner)),
+			 -1);
+	rdvc_wipe(&w.c);
+}
+
+static int
+relayed(const struct world *w, uint8_t *out, const uint8_t *login_id,
+	const uint8_t sid[RDV_SESSION_ID_LEN], const uint8_t *inner, size_t n, const uint8_t *key)
+{
+	struct rdv_relayed m;
+
+	memcpy(m.login_id, login_id, RDV_LOGIN_ID_LEN);
+	memcpy(m.session_id, sid, RDV_SESSION_ID_LEN);
+	m.inner = inner;
+	m.inner_len = n;
+	(void)w;
+	return rdv_build_relayed(out, RDV_RELAYED_MAX, &m, key);
+}
+
+static void
+test_relayed_open(void **state)
+{
+	struct world w;
+	uint8_t sid[RDV_SESSION_ID_LEN], inner[64], out[RDV_RELAYED_MAX], other[RDV_LOGIN_ID_LEN],
+	    k[RDV_SECRET_LEN], ref[RDV_NONCE_LEN];
+	struct rdv_relayed m;
+	const char *why = NULL;
+	int n;
+
+	(void)state;
+	world_target(&w);
+	randombytes_buf(sid, sizeof(sid));
+	randombytes_buf(inner, sizeof(inner));
+	inner[0] = 0x92;
+	inner[1] = 1;
+	target_login(&w, 15);
+	n = relayed(&w, out, w.s.login_id, sid, inner, sizeof(inner), w.s.klogin);
+	assert_true(n > 0);
+	assert_int_equal(rdvc_open_relayed(&w.c, out, (size_t)n, &m, &why), 0);
+	assert_memory_equal(m.session_id, sid, RDV_SESSION_ID_LEN);
+	assert_int_equal(m.inner_len, sizeof(inner));
+	assert_memory_equal(m.inner, inner, sizeof(inner));
+	/* Every truncation and every flipped byte is refused. */
+	for (int i = 0; i < n; i++) {
+		why = NULL;
+		assert_int_equal(rdvc_open_relayed(&w.c, out, (size_t)i, &m, &why), -1);
+		assert_non_null(why);
+		out[i] ^= 0x04;
+		assert_int_equal(rdvc_open_relayed(&w.c, out, (size_t)n, &m, NULL), -1);
+		out[i] ^= 0x04;
+	}
+	/* Another key; another login with our key (an old login's RELAYED). */
+	randombytes_buf(k, sizeof(k));
+	n = relayed(&w, out, w.s.login_id, sid, inner, sizeof(inner), k);
+	assert_int_equal(rdvc_open_relayed(&w.c, out, (size_t)n, &m, NULL), -1);
+	memcpy(other, w.s.login_id, sizeof(other));
+	other[3] ^= 1;
+	n = relayed(&w, out, other, sid, inner, sizeof(inner), w.s.klogin);
+	why = NULL;
+	assert_int_equal(rdvc_open_relayed(&w.c, out, (size_t)n, &m, &why), -1);
+	assert_non_null(why);
+	/* Logging in again: nothing opens until the new login is there. */
+	n = relayed(&w, out, w.s.login_id, sid, inner, sizeof(inner), w.s.klogin);
+	rdv_error_ref_login(ref, w.s.login_id);
+	give_error(&w, ref, RDV_ERR_NO_LOGIN);
+	assert_int_equal(rdvc_open_relayed(&w.c, out, (size_t)n, &m, NULL), -1);
+	target_login(&w, 15);
+	assert_int_equal(rdvc_open_relayed(&w.c, out, (size_t)n, &m, NULL), -1); /* old login */
+	n = relayed(&w, out, w.s.login_id, sid, inner, sizeof(inner), w.s.klogin);
+	assert_int_equal(rdvc_open_relayed(&w.c, out, (size_t)n, &m, NULL), 0);
 	rdvc_wipe(&w.c);
 }
 
@@ -1269,7 +1526,11 @@ main(void)
 	    cmocka_unit_test(test_target_intro_repeat_interleaved),
 	    cmocka_unit_test(test_initiator_intro),
 	    cmocka_unit_test(test_initiator_intro_wrong_key),
-	    cmocka_unit_test(test_initiator_ignores_error7_after_intro),
+	    cmocka_unit_test(test_initiator_keepalives),
+	    cmocka_unit_test(test_initiator_error7_relogin),
+	    cmocka_unit_test(test_initiator_relogin_never_fails),
+	    cmocka_unit_test(test_relay_wrap),
+	    cmocka_unit_test(test_relayed_open),
 	    cmocka_unit_test(test_error_codes),
 	    cmocka_unit_test(test_error_foreign_ignored),
 	    cmocka_unit_test(test_error5_retry_later),
