@@ -12,7 +12,7 @@
 # against sym). Every cell connects.
 #
 # Start orders: every cell with the target first (standalone connectd -s);
-# representative cells with the initiator first, under p2pd with
+# every cell again with the initiator first, under p2pd with
 # autoconnect 2 (the first worker finds no target and exits 14, a later one
 # connects); there the path is read from p2pctl status --json.
 # Also: relay = no on the server makes a sym/sym cell exit 21; a peer-
@@ -169,7 +169,8 @@ done
 cell "target first, initiator full cone, target sym: direct" cell_target_first full sym
 cell "target first, initiator sym, target full cone: direct" cell_target_first sym full
 
-for c in "masq masq" "sym none" "full sym" "masq sym" "sym sym"; do
+for c in "none none" "none masq" "none sym" "masq none" "masq masq" "masq sym" "sym none" \
+	"sym masq" "sym sym" "full sym" "sym full"; do
 	read -r ik tk <<<"$c"
 	cell "initiator first, initiator $ik, target $tk: $(want_path "$ik" "$tk")" \
 		cell_initiator_first "$ik" "$tk"
