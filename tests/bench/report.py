@@ -132,6 +132,57 @@ def rows(r):
     return out
 
 
+# --- relay (run.sh's bench_relays) --------------------------------------------
+
+def path_note(r, tag, want):
+    """'path relay (initiator's !!path line; rdv relaying it)', or why the row
+    was not measured."""
+    got = r.get("%s_path" % tag)
+    if got is None:
+        return "path not seen", False
+    if got != want:
+        return "path %s, not %s: not measured" % (got, want), False
+    out = "path %s (initiator's !!path line" % got
+    if want == "relay":
+        out += "; rdv logged the relay" if r.get("%s_relaying" % tag) == "1" \
+            else "; rdv did not log the relay"
+    return out + ")", True
+
+
+def relay_rows(r):
+    out = []
+    rate = num(r, "relay_rate")
+    raised = "relay limits %.0f MB/s" % (rate / 1e6) if rate else "relay limits raised"
+    m2 = num(r, "m2_mbps")
+    specs = (("nd2", 2, "direct", "direct mode 2 (masq/masq NATs)", ""),
+             ("rl2", 2, "relay", "relay mode 2 (sym/sym NATs)", raised),
+             ("rl3", 3, "relay", "relay mode 3 (sym/sym NATs)", raised),
+             ("rd2", 2, "relay", "relay mode 2, default relay limits",
+              "relay_rate 10 MB/s, relay_total 100 MB/s"))
+    for tag, mode, want, label, limits in specs:
+        note, ok = path_note(r, tag, want)
+        names = (("ini", "i" + tag), ("tgt", "t" + tag))
+        if want == "relay":
+            names += (("rdv", "rdv"),)
+        c = cpu(r, tag, names) if ok else ""
+        v = mbps(r, "%s_mbps" % tag)
+        if tag == "nd2":
+            c = "; ".join(x for x in (fmt_ratio(ratio(num(r, "nd2_mbps"), m2), "",
+                                                "of mode 2 without NAT"), c) if x)
+        drops = ""
+        if want == "relay" and num(r, "%s_rdv_over_rate" % tag) is not None:
+            drops = "rdv dropped %d over relay_rate, %d over relay_total" % (
+                num(r, "%s_rdv_over_rate" % tag), num(r, "%s_rdv_over_total" % tag) or 0)
+        out.append((label, v, "; ".join(x for x in (note, limits, drops, c) if x), "", ""))
+    rl2, nd2, rl3 = num(r, "rl2_mbps"), num(r, "nd2_mbps"), num(r, "rl3_mbps")
+    x = ratio(rl2, nd2)
+    out.append(("relay / direct, mode 2", "n/a" if x is None else "%.2f" % x,
+                "; ".join(y for y in (fmt_ratio(ratio(rl2, m2), "", "of mode 2 without NAT"),
+                                      fmt_ratio(ratio(rl3, rl2), "", "mode 3 / mode 2 relayed"))
+                          if y), "", ""))
+    return out
+
+
 # --- 200 idle initiators (tests/bench/idle200.sh) ---------------------------
 
 def idle_cpu(r, side):
@@ -204,7 +255,7 @@ def idle_rows(r):
 
 def table(r, idle_only=False):
     head = ("measurement", "result", "compared / detail", "target", "met")
-    body = idle_rows(r) if idle_only else rows(r) + idle_rows(r)
+    body = idle_rows(r) if idle_only else rows(r) + relay_rows(r) + idle_rows(r)
     w = [max(len(x[i]) for x in body + [head]) for i in range(len(head))]
     line = "  ".join("%-*s" % (w[i], head[i]) for i in range(len(head)))
     print(line.rstrip())

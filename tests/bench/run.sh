@@ -27,6 +27,9 @@
 # spends its time during a mode 2 transfer. Last, what 200 idle initiators
 # cost under one p2pd (CPU over 30 s, resident memory of p2pd and of its
 # workers), against 200 targets under a second p2pd (tests/bench/idle200.sh).
+# Then two more topologies (bench_relays): mode 2 on a direct path through two
+# NATs (masq/masq), and modes 2 and 3 relayed through rendezvousd (sym/sym),
+# with its relay limits raised and, for mode 2 once more, at their defaults.
 #
 # Environment: BUILD (default build), BENCH_SECS (seconds per transfer,
 # default 10), BENCH_STARTUP_RUNS (default 9), BENCH_PERF (1 to profile,
@@ -77,6 +80,8 @@ KCP_PORT=29900
 SSH_PORT=2222
 LOSS_PCT=5
 PERF_SECS=5
+RELAY_PUNCH=2         # punch_timeout of the relay rows: seconds before the fallback
+RELAY_RATE=1000000000 # relay_rate and relay_total when raised: 1 GB/s
 RES=$E2E_TMP/results
 OUT=$BIN/bench
 CLK_TCK=$(getconf CLK_TCK)
@@ -339,6 +344,97 @@ bench_perf() {
 	done >"$E2E_TMP/profile.txt"
 }
 
+# --- relay: the tunnel carried through rendezvousd ------------------------------
+#
+# After the rows above the run builds two more topologies (e2e_teardown, then
+# topo_two_nats): masq/masq, where punching works and the tunnel is direct, and
+# sym/sym, where it cannot and the tunnel falls back to rendezvousd's relay
+# (docs/PROTOCOL.md section 9). Each scenario starts its own rendezvousd with
+# relay_rate and relay_total raised to RELAY_RATE bytes/s, or at their defaults
+# (10 MB/s per session, 100 MB/s in all) for the "default limits" row. The
+# path each tunnel took is read from the initiator's "!!path" line before
+# anything is measured, and recorded with the result.
+
+# relay_pair NAME MODE: a target and an initiator (punch_timeout RELAY_PUNCH)
+# as p2p_pair makes them; records NAME_path (relay or direct) from the
+# initiator's "!!path" line and NAME_relaying (1 when rendezvousd logged that
+# it relays the session).
+relay_pair() {
+	local name=$1 m=$2 path
+	p2p_target_conf "$E2E_TMP/t$name.conf" "proxy_dest_port $IPERF_PORT" "punch_timeout $RELAY_PUNCH"
+	p2p_initiator_conf "$E2E_TMP/i$name.conf" "proxy_local_port $LOCAL_PORT" "encryption $m" \
+		"punch_timeout $RELAY_PUNCH"
+	spawn "$NS_TGT" "t$name" "$CONNECTD" -s -f "$E2E_TMP/t$name.conf"
+	wait_log "t$name" '^!!status registered' 10
+	spawn "$NS_INI" "i$name" "$CONNECTD" -s -f "$E2E_TMP/i$name.conf"
+	wait_log "i$name" '^Proxy started\.' $((RELAY_PUNCH + 15))
+	path=$(sed -n 's/^!!path \([a-z]*\) .*/\1/p' "$(log_of "i$name")" | tail -n 1)
+	res "${name}_path" "${path:-unknown}"
+	if grep -q "relaying session [0-9a-f]* $P2P_USER <-> $P2P_UID" "$(log_of rdv)"; then
+		res "${name}_relaying" 1
+	else
+		res "${name}_relaying" 0
+	fi
+	say "$name: the initiator's path is ${path:-unknown}"
+}
+
+# bench_relay NAME MODE WANT [RDV LINES...]: rendezvousd (with the lines),
+# a pair in MODE whose path must be WANT, then one iperf3 transfer; the CPU of
+# rendezvousd is measured with the two connectd.
+bench_relay() {
+	local name=$1 m=$2 want=$3 got
+	shift 3
+	p2p_rdv_conf "$@"
+	p2p_start_rdv rdv
+	iperf_server srv 127.0.0.1
+	relay_pair "$name" "$m"
+	got=$(sed -n "s/^${name}_path //p" "$RES" | tail -n 1)
+	if [[ $got != "$want" ]]; then
+		diag "$name: the initiator's path is '$got', not $want; not measured"
+		return 1
+	fi
+	iperf "$name" 127.0.0.1 "$LOCAL_PORT" "i$name" "t$name" rdv
+	rdv_counters "$name"
+}
+
+# rdv_counters NAME: stop rendezvousd and record what its exit line says it
+# relayed: NAME_rdv_bytes (RELAYED bytes sent), NAME_rdv_over_rate and
+# NAME_rdv_over_total (RELAYs dropped over relay_rate, over relay_total).
+rdv_counters() {
+	local name=$1 line
+	stop_proc rdv 5
+	line=$(grep 'relay: forwarded' "$(log_of rdv)" | tail -n 1)
+	[[ $line =~ forwarded\ [0-9]+\ \(([0-9]+)\ bytes\).*over\ relay_rate\ ([0-9]+),\ over\ relay_total\ ([0-9]+) ]] || {
+		diag "$name: no relay counters in rendezvousd's log"
+		return 0
+	}
+	res "${name}_rdv_bytes" "${BASH_REMATCH[1]}"
+	res "${name}_rdv_over_rate" "${BASH_REMATCH[2]}"
+	res "${name}_rdv_over_total" "${BASH_REMATCH[3]}"
+}
+
+bench_relays() {
+	local raised=("relay_rate = $RELAY_RATE" "relay_total = $RELAY_RATE")
+	e2e_teardown
+	if ! topo_two_nats masq masq; then
+		fail "the masq/masq topology could not be built; no relay rows"
+		return 0
+	fi
+	scenario "iperf3 through p2pd, mode 2, direct path through two NATs (masq/masq)" \
+		bench_relay nd2 2 direct "${raised[@]}"
+	e2e_teardown
+	if ! topo_two_nats sym sym; then
+		fail "the sym/sym topology could not be built; no relay rows"
+		return 0
+	fi
+	scenario "iperf3 through p2pd, mode 2, relayed (sym/sym), limits raised" \
+		bench_relay rl2 2 relay "${raised[@]}"
+	scenario "iperf3 through p2pd, mode 3, relayed (sym/sym), limits raised" \
+		bench_relay rl3 3 relay "${raised[@]}"
+	scenario "iperf3 through p2pd, mode 2, relayed (sym/sym), default limits" \
+		bench_relay rd2 2 relay
+}
+
 # --- the run -----------------------------------------------------------------
 
 say "path: namespaces ini $(ns ini) and tgt $(ns tgt), veths on one bridge, no NAT, no added delay"
@@ -352,6 +448,7 @@ p2p_start_rdv
 
 res secs "$SECS"
 res loss_pct "$LOSS_PCT"
+res relay_rate "$RELAY_RATE"
 res cpus "$(nproc)"
 res kernel "$(uname -r)"
 res loadavg "$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -383,6 +480,7 @@ if ((BENCH_PERF)); then
 	scenario "perf profile of connectd during a mode 2 transfer" bench_perf
 fi
 scenario "$IDLE_N idle initiators under one p2pd, $IDLE_SECS s idle" bench_idle200
+bench_relays
 
 python3 "$BENCH_DIR/report.py" "$RES" | tee "$OUT/table.txt"
 cp -f "$RES" "$OUT/results.txt"
