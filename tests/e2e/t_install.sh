@@ -53,9 +53,13 @@ mkdir -p "$SVC"
 chmod 711 "$E2E_TMP"
 
 # make ARGS...: the project's make on the scratch root, never the parent
-# make's settings (make check passes its own BUILD and flags down).
+# make's settings: make check passes its own BUILD and flags down, on the
+# command line (MAKEFLAGS) and, as GNU make does for command-line variables,
+# in the environment too (a sanitizer build cannot run under the units'
+# restrictions).
 mk() {
-	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$E2E_ROOT" --no-print-directory \
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u EXTRA_CFLAGS -u EXTRA_LDFLAGS \
+		-u CFLAGS -u LDFLAGS -u CPPFLAGS -u OPT -u BUILD make -C "$E2E_ROOT" --no-print-directory \
 		BUILD="$BLD" PREFIX=/usr DESTDIR="$ROOT" SERVICES="systemd launchd" "$@" \
 		>"$LOGDIR/make.out" 2>&1 || {
 		diag "make $* failed:"
