@@ -156,7 +156,10 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 				return usage_err(err, errlen, "%s needs USER and PASSWORD", a);
 			c->action = CLI_HASH;
 			c->hash_user = argv[++i];
-			c->hash_pass = argv[++i];
+			c->hash_pass = strdup(argv[++i]);
+			if (c->hash_pass == NULL)
+				return usage_err(err, errlen, "%s: out of memory", a);
+			wipe_arg(argv[i]); /* ps no longer shows the password */
 		} else {
 			return usage_err(err, errlen,
 					 "unknown option '%s' (connectd -h lists them)", a);
@@ -338,6 +341,11 @@ cli_provision(struct cli *c, struct prov *p, char *err, size_t errlen)
 void
 cli_free(struct cli *c)
 {
+	if (c->hash_pass != NULL) {
+		sodium_memzero(c->hash_pass, strlen(c->hash_pass));
+		free(c->hash_pass);
+		c->hash_pass = NULL;
+	}
 	if (c->text != NULL) {
 		sodium_memzero(c->text, c->textlen);
 		free(c->text);

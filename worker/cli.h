@@ -36,7 +36,8 @@ struct cli {
 	const char *file;    /* -f */
 	char *text;	     /* -e, decoded (heap; freed by cli_free) */
 	size_t textlen;
-	const char *hash_user, *hash_pass;
+	const char *hash_user;
+	char *hash_pass;	/* --hash: a copy (heap; wiped and freed by cli_free) */
 	char *pos[CLI_MAX_POS]; /* -c / -p parameters (point into argv) */
 	int npos;
 };

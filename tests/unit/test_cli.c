@@ -584,7 +584,10 @@ test_actions(void **state)
 	assert_int_equal(c.action, CLI_HASH);
 	assert_string_equal(c.hash_user, "alice@example.com");
 	assert_string_equal(c.hash_pass, "pw");
+	assert_true(wiped(&a, 3)); /* the password no longer shows in ps */
+	assert_false(wiped(&a, 2));
 	cli_free(&c);
+	assert_null(c.hash_pass);
 	args_free(&a);
 
 	args_make(&a, "-n", "-y", "192.0.2.1:5959", NULL);
