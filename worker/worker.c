@@ -495,8 +495,9 @@ resolve_server(struct worker *w)
 		if (spec == NULL || *spec == '\0')
 			spec = "localhost:5959";
 		if (parse_hostport(spec, host, sizeof(host), &port, 5959, &why) == -1) {
-			log_error("rendezvous server '%s': %s (expected host[:port])", spec, why);
-			return -1;
+			log_error("rendezvous server '%s'%s: %s (expected host[:port])", spec,
+				  w->cli->server == NULL ? " (from P2P_SERVER)" : "", why);
+			return -2; /* a configuration error, not a network one */
 		}
 	}
 	snprintf(portstr, sizeof(portstr), "%u", port);
@@ -738,7 +739,11 @@ worker_run(const struct cli *c, const struct prov *p)
 			 p->source);
 		return EXIT_DISABLED;
 	}
-	if (resolve_server(&w) == -1) {
+	if ((rc = resolve_server(&w)) < 0) {
+		if (rc == -2) {
+			status_exit(EXIT_CONFIG, "malformed rendezvous server address");
+			return EXIT_CONFIG;
+		}
 		status_exit(EXIT_SESSION, "cannot resolve the rendezvous server");
 		return EXIT_SESSION;
 	}

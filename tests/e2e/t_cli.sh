@@ -293,6 +293,13 @@ no_network() {
 		exits_with 78 bady - -s -y 203.0.113.1:99999 -f "$E2E_TMP/good.conf"
 	check "and names -y and what it should look like" \
 		mentions bady "-y '203.0.113.1:99999'" "host[:port]"
+	grep -v '^server ' "$E2E_TMP/good.conf" >"$E2E_TMP/noserver.conf"
+	chmod 600 "$E2E_TMP/noserver.conf"
+	bad_env_server() { # the variable reaches connectd through run_cd
+		P2P_SERVER=203.0.113.1:99999 exits_with 78 badenv - -s -f "$E2E_TMP/noserver.conf"
+	}
+	check "a malformed P2P_SERVER exits 78 with a !!exit line" bad_env_server
+	check "and names P2P_SERVER" mentions badenv "(from P2P_SERVER)" "host[:port]"
 	chmod 644 "$E2E_TMP/good.conf"
 	check "a file with credentials readable by others exits 78" \
 		exits_with 78 perms - -s -f "$E2E_TMP/good.conf"
