@@ -55,5 +55,8 @@ int sandbox_selftest(FILE *out);
  * file writes (unless stdio goes to a file), enough descriptors. Returns 0, or
  * -1 with the reason in err. */
 int sandbox_set_rlimits(char *err, size_t errlen);
+/* Put "sandbox: <what>[: strerror(e)]" (e 0: no reason) in err; returns -1. */
+int sandbox_fail(char *err, size_t errlen, int e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -26,26 +26,6 @@
 #include "common/log.h"
 #include "common/util.h"
 
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Put "sandbox: <what>[: strerror(e)]" in err; returns -1. */
-static int
-fail(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	char what[384];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	if (e != 0)
-		snprintf(err, errlen, "sandbox: %s: %s", what, strerror(e));
-	else
-		snprintf(err, errlen, "sandbox: %s", what);
-	return -1;
-}
-
 static int
 drop_to(const char *name, char *err, size_t errlen)
 {
@@ -55,28 +35,30 @@ drop_to(const char *name, char *err, size_t errlen)
 
 	errno = 0;
 	if ((pw = getpwnam(name)) == NULL)
-		return fail(
+		return sandbox_fail(
 		    err, errlen, 0,
 		    "worker user '%s' does not exist (create it, or set worker_user in "
 		    "p2pd.conf / P2PD_WORKER_USER to an unprivileged account such as nobody)",
 		    name);
 	if (pw->pw_uid == 0)
-		return fail(err, errlen, 0,
-			    "worker user '%s' has uid 0; the worker must run unprivileged (use an "
-			    "account such as nobody)",
-			    name);
+		return sandbox_fail(
+		    err, errlen, 0,
+		    "worker user '%s' has uid 0; the worker must run unprivileged (use an "
+		    "account such as nobody)",
+		    name);
 	uid = pw->pw_uid;
 	gid = pw->pw_gid;
 	if (setgroups(1, &gid) == -1)
-		return fail(err, errlen, errno, "setgroups for worker user %s", name);
+		return sandbox_fail(err, errlen, errno, "setgroups for worker user %s", name);
 	if (setgid(gid) == -1 || setegid(gid) == -1)
-		return fail(err, errlen, errno, "setgid for worker user %s", name);
+		return sandbox_fail(err, errlen, errno, "setgid for worker user %s", name);
 	if (setuid(uid) == -1 || seteuid(uid) == -1)
-		return fail(err, errlen, errno, "setuid for worker user %s", name);
+		return sandbox_fail(err, errlen, errno, "setuid for worker user %s", name);
 	if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid)
-		return fail(err, errlen, 0, "ids did not change to worker user %s", name);
+		return sandbox_fail(err, errlen, 0, "ids did not change to worker user %s", name);
 	if (setuid(0) != -1 || seteuid(0) != -1)
-		return fail(err, errlen, 0, "could become root again after dropping to %s", name);
+		return sandbox_fail(err, errlen, 0, "could become root again after dropping to %s",
+				    name);
 	return 0;
 }
 
@@ -90,7 +72,7 @@ int
 sandbox_enter(const struct sandbox_opts *o, char *err, size_t errlen)
 {
 	if (o == NULL)
-		return fail(err, errlen, 0, "sandbox_enter: no options given");
+		return sandbox_fail(err, errlen, 0, "sandbox_enter: no options given");
 	tzset(); /* before anything could make /etc unreadable */
 	if (geteuid() == 0) {
 		if (o->user != NULL && drop_to(o->user, err, errlen) == -1)

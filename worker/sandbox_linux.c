@@ -263,26 +263,6 @@ static const struct sc_rule sc_rules[] = {
 
 /* ---- small helpers ---- */
 
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Put "sandbox: <what>[: strerror(e)]" in err; returns -1. */
-static int
-fail(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	char what[384];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	if (e != 0)
-		snprintf(err, errlen, "sandbox: %s: %s", what, strerror(e));
-	else
-		snprintf(err, errlen, "sandbox: %s", what);
-	return -1;
-}
-
 /* ---- 1. the worker user ---- */
 
 struct sb_user {
@@ -300,18 +280,20 @@ lookup_user(const char *name, struct sb_user *u, char *err, size_t errlen)
 	pw = getpwnam(name);
 	if (pw == NULL) {
 		if (errno != 0 && errno != ENOENT && errno != ESRCH)
-			return fail(err, errlen, errno, "cannot look up worker user '%s'", name);
-		return fail(
+			return sandbox_fail(err, errlen, errno, "cannot look up worker user '%s'",
+					    name);
+		return sandbox_fail(
 		    err, errlen, 0,
 		    "worker user '%s' does not exist (create it, or set worker_user in "
 		    "p2pd.conf / P2PD_WORKER_USER to an unprivileged account such as nobody)",
 		    name);
 	}
 	if (pw->pw_uid == 0)
-		return fail(err, errlen, 0,
-			    "worker user '%s' has uid 0; the worker must run unprivileged (use an "
-			    "account such as nobody)",
-			    name);
+		return sandbox_fail(
+		    err, errlen, 0,
+		    "worker user '%s' has uid 0; the worker must run unprivileged (use an "
+		    "account such as nobody)",
+		    name);
 	u->uid = pw->pw_uid;
 	u->gid = pw->pw_gid;
 	str_lcpy(u->name, name, sizeof(u->name));
@@ -329,18 +311,19 @@ enter_empty_root(char *err, size_t errlen)
 	int e;
 
 	if (mkdtemp(dir) == NULL)
-		return fail(err, errlen, errno, "cannot make an empty directory %s", dir);
+		return sandbox_fail(err, errlen, errno, "cannot make an empty directory %s", dir);
 	if (chdir(dir) == -1) {
 		e = errno;
 		rmdir(dir);
-		return fail(err, errlen, e, "cannot enter %s", dir);
+		return sandbox_fail(err, errlen, e, "cannot enter %s", dir);
 	}
 	if (rmdir(dir) == -1)
-		return fail(err, errlen, errno, "cannot remove %s after entering it", dir);
+		return sandbox_fail(err, errlen, errno, "cannot remove %s after entering it", dir);
 	if (chroot(".") == -1)
-		return fail(err, errlen, errno, "cannot chroot into the empty directory %s", dir);
+		return sandbox_fail(err, errlen, errno, "cannot chroot into the empty directory %s",
+				    dir);
 	if (chdir("/") == -1)
-		return fail(err, errlen, errno, "cannot chdir to the new root");
+		return sandbox_fail(err, errlen, errno, "cannot chdir to the new root");
 	return 0;
 }
 
@@ -351,20 +334,22 @@ drop_to(const struct sb_user *u, char *err, size_t errlen)
 	gid_t rg, eg, sg;
 
 	if (setgroups(1, &u->gid) == -1)
-		return fail(err, errlen, errno, "setgroups for worker user %s", u->name);
+		return sandbox_fail(err, errlen, errno, "setgroups for worker user %s", u->name);
 	if (setresgid(u->gid, u->gid, u->gid) == -1)
-		return fail(err, errlen, errno, "setresgid for worker user %s", u->name);
+		return sandbox_fail(err, errlen, errno, "setresgid for worker user %s", u->name);
 	if (setresuid(u->uid, u->uid, u->uid) == -1)
-		return fail(err, errlen, errno, "setresuid for worker user %s", u->name);
+		return sandbox_fail(err, errlen, errno, "setresuid for worker user %s", u->name);
 	/* Prove it: every id is the user's and root cannot be regained. */
 	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1 || ru != u->uid ||
 	    eu != u->uid || su != u->uid || rg != u->gid || eg != u->gid || sg != u->gid)
-		return fail(err, errlen, 0, "ids did not change to worker user %s", u->name);
+		return sandbox_fail(err, errlen, 0, "ids did not change to worker user %s",
+				    u->name);
 	if (setuid(0) != -1 || seteuid(0) != -1)
-		return fail(err, errlen, 0, "could become root again after dropping to %s",
-			    u->name);
+		return sandbox_fail(err, errlen, 0, "could become root again after dropping to %s",
+				    u->name);
 	if (u->gid != 0 && (setgid(0) != -1 || setegid(0) != -1))
-		return fail(err, errlen, 0, "could regain group 0 after dropping to %s", u->name);
+		return sandbox_fail(err, errlen, 0, "could regain group 0 after dropping to %s",
+				    u->name);
 	return 0;
 }
 
@@ -374,12 +359,12 @@ static int
 set_no_new_privs(char *err, size_t errlen)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		return fail(err, errlen, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+		return sandbox_fail(err, errlen, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
-		return fail(err, errlen, 0, "no_new_privs is not set after setting it");
+		return sandbox_fail(err, errlen, 0, "no_new_privs is not set after setting it");
 	/* No ptrace by other processes of the same user, no core dump. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
-		return fail(err, errlen, errno, "prctl(PR_SET_DUMPABLE)");
+		return sandbox_fail(err, errlen, errno, "prctl(PR_SET_DUMPABLE)");
 	return 0;
 }
 
@@ -539,7 +524,8 @@ build_filter(scmp_filter_ctx ctx, const struct sandbox_opts *o, char *err, size_
 	int rc;
 
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, kill_action())) < 0)
-		return fail(err, errlen, -rc, "seccomp: cannot set the bad-architecture action");
+		return sandbox_fail(err, errlen, -rc,
+				    "seccomp: cannot set the bad-architecture action");
 	/* The worker is single-threaded; should a library have started a thread,
 	 * filter it too. Where the kernel cannot, the filter still holds for this
 	 * thread and everything it creates. */
@@ -550,16 +536,16 @@ build_filter(scmp_filter_ctx ctx, const struct sandbox_opts *o, char *err, size_
 		if ((rc = add_rule(ctx, &sc_rules[i])) < 0) {
 			char *name =
 			    seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, sc_rules[i].nr);
-			fail(err, errlen, -rc, "seccomp: cannot add the rule for %s",
-			     name != NULL ? name : "?");
+			sandbox_fail(err, errlen, -rc, "seccomp: cannot add the rule for %s",
+				     name != NULL ? name : "?");
 			free(name);
 			return -1;
 		}
 	}
 	if ((rc = add_socket_rules(ctx, o)) < 0)
-		return fail(err, errlen, -rc, "seccomp: cannot add the socket rules");
+		return sandbox_fail(err, errlen, -rc, "seccomp: cannot add the socket rules");
 	if ((rc = add_signal_rules(ctx)) < 0)
-		return fail(err, errlen, -rc, "seccomp: cannot add the kill/tgkill rules");
+		return sandbox_fail(err, errlen, -rc, "seccomp: cannot add the kill/tgkill rules");
 	return 0;
 }
 
@@ -577,12 +563,12 @@ load_filter(const struct sandbox_opts *o, char *err, size_t errlen)
 			  (unsigned)arch);
 	ctx = seccomp_init(kill_action());
 	if (ctx == NULL)
-		return fail(err, errlen, 0, "seccomp_init failed (out of memory?)");
+		return sandbox_fail(err, errlen, 0, "seccomp_init failed (out of memory?)");
 	if (seccomp_arch_exist(ctx, arch) != 0) {
 		seccomp_release(ctx);
-		return fail(err, errlen, 0,
-			    "seccomp: the filter is not for the native "
-			    "architecture");
+		return sandbox_fail(err, errlen, 0,
+				    "seccomp: the filter is not for the native "
+				    "architecture");
 	}
 	if (build_filter(ctx, o, err, errlen) == -1) {
 		seccomp_release(ctx);
@@ -591,9 +577,9 @@ load_filter(const struct sandbox_opts *o, char *err, size_t errlen)
 	rc = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (rc < 0)
-		return fail(err, errlen, -rc,
-			    "cannot load the seccomp filter (kernel built without "
-			    "CONFIG_SECCOMP_FILTER? run with --no-sandbox to debug)");
+		return sandbox_fail(err, errlen, -rc,
+				    "cannot load the seccomp filter (kernel built without "
+				    "CONFIG_SECCOMP_FILTER? run with --no-sandbox to debug)");
 	return 0;
 }
 
@@ -628,7 +614,7 @@ sandbox_enter(const struct sandbox_opts *o, char *err, size_t errlen)
 	int drop = root && o != NULL && o->user != NULL;
 
 	if (o == NULL)
-		return fail(err, errlen, 0, "sandbox_enter: no options given");
+		return sandbox_fail(err, errlen, 0, "sandbox_enter: no options given");
 	if (drop && lookup_user(o->user, &u, err, errlen) == -1)
 		return -1;
 	tzset(); /* read the local time zone while /etc is reachable */

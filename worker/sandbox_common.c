@@ -1,7 +1,9 @@
-/* sandbox_rlimit: the resource limits every platform's sandbox sets. */
+/* sandbox_common: what every platform's sandbox shares: the error message
+ * and the resource limits. */
 #include "worker/sandbox.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +14,22 @@
 #include "common/log.h"
 
 #define SANDBOX_NOFILE 4096 /* sockets for hundreds of TCP connections */
+
+int
+sandbox_fail(char *err, size_t errlen, int e, const char *fmt, ...)
+{
+	char what[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (e != 0)
+		snprintf(err, errlen, "sandbox: %s: %s", what, strerror(e));
+	else
+		snprintf(err, errlen, "sandbox: %s", what);
+	return -1;
+}
 
 /* Whether descriptor 0, 1 or 2 is a regular file open for writing (output
  * redirected to a log file): RLIMIT_FSIZE 0 would end the process with
@@ -34,10 +52,8 @@ set_zero(int res, const char *name, char *err, size_t errlen)
 {
 	struct rlimit rl = {0, 0};
 
-	if (setrlimit(res, &rl) == -1) {
-		snprintf(err, errlen, "sandbox: setrlimit(%s, 0): %s", name, strerror(errno));
-		return -1;
-	}
+	if (setrlimit(res, &rl) == -1)
+		return sandbox_fail(err, errlen, errno, "setrlimit(%s, 0)", name);
 	return 0;
 }
 
