@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netdb.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -95,6 +96,29 @@ parse_hostport(const char *s, char *hostbuf, size_t hostlen, uint16_t *port, uin
 		return -1;
 	}
 	*port = (uint16_t)v;
+	return 0;
+}
+
+int
+resolve_ipv4(const char *host, uint16_t port, int socktype, struct sockaddr_storage *ss,
+	     socklen_t *len, const char **why)
+{
+	struct addrinfo hints, *res;
+	char portstr[8];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = socktype;
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	rc = getaddrinfo(host, portstr, &hints, &res);
+	if (rc != 0) {
+		*why = gai_strerror(rc);
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
 	return 0;
 }
 

@@ -17,6 +17,12 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, const ch
 int parse_hostport(const char *s, char *hostbuf, size_t hostlen, uint16_t *port,
 		   uint16_t default_port, const char **why);
 
+/* Resolve host (a name or an address) and port to its first IPv4 address,
+ * for sockets of socktype (SOCK_DGRAM, SOCK_STREAM). Returns 0, or -1 with
+ * *why the resolver's reason. */
+int resolve_ipv4(const char *host, uint16_t port, int socktype, struct sockaddr_storage *ss,
+		 socklen_t *len, const char **why);
+
 /* Numeric IPv4/IPv6 address (no DNS) into ss; returns -1 if not an address. */
 int parse_ip(const char *s, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
 

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -23,29 +22,6 @@
 #define STUN_TRIES   3
 #define STUN_WAIT_MS 700
 #define TCP_WAIT_MS  3000
-
-static int
-resolve(const char *host, uint16_t port, int socktype, struct sockaddr_storage *ss, socklen_t *len,
-	const char **why)
-{
-	struct addrinfo hints, *res;
-	char portstr[8];
-	int rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_INET;
-	hints.ai_socktype = socktype;
-	snprintf(portstr, sizeof(portstr), "%u", port);
-	rc = getaddrinfo(host, portstr, &hints, &res);
-	if (rc != 0) {
-		*why = gai_strerror(rc);
-		return -1;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
 
 static int
 tcp_check(const struct sockaddr *sa, socklen_t len, const char **why)
@@ -229,7 +205,7 @@ diag_run(const char *server)
 	fflush(stdout);
 
 	printf("Checking if DNS works ... ");
-	if (resolve(host, port, SOCK_DGRAM, &ss, &len, &why) == -1) {
+	if (resolve_ipv4(host, port, SOCK_DGRAM, &ss, &len, &why) == -1) {
 		printf("[FAILED] cannot resolve %s: %s; allow DNS (UDP and TCP port 53) to the "
 		       "name servers of /etc/resolv.conf in your firewall, or give -y an "
 		       "address\n",

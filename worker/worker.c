@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sodium.h>
@@ -480,11 +479,9 @@ resolve_server(struct worker *w)
 {
 	const struct prov *p = w->cfg;
 	const char *spec = w->cli->server;
-	char host[PROV_HOST_MAX], portstr[8];
+	char host[PROV_HOST_MAX];
 	uint16_t port;
 	const char *why;
-	struct addrinfo hints, *res;
-	int rc;
 
 	if (spec == NULL && p->server_host[0] != '\0') {
 		str_lcpy(host, p->server_host, sizeof(host));
@@ -500,18 +497,10 @@ resolve_server(struct worker *w)
 			return -2; /* a configuration error, not a network one */
 		}
 	}
-	snprintf(portstr, sizeof(portstr), "%u", port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_INET;
-	hints.ai_socktype = SOCK_DGRAM;
-	rc = getaddrinfo(host, portstr, &hints, &res);
-	if (rc != 0) {
-		log_error("cannot resolve rendezvous server %s: %s", host, gai_strerror(rc));
+	if (resolve_ipv4(host, port, SOCK_DGRAM, &w->srv, &w->srvlen, &why) == -1) {
+		log_error("cannot resolve rendezvous server %s: %s", host, why);
 		return -1;
 	}
-	memcpy(&w->srv, res->ai_addr, res->ai_addrlen);
-	w->srvlen = res->ai_addrlen;
-	freeaddrinfo(res);
 	snprintf(w->srvname, sizeof(w->srvname), "%s:%u", host, port);
 	return 0;
 }
