@@ -110,6 +110,7 @@ resolve_ipv4(const char *host, uint16_t port, int socktype, struct sockaddr_stor
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_INET;
 	hints.ai_socktype = socktype;
+	hints.ai_flags = AI_NUMERICSERV;
 	snprintf(portstr, sizeof(portstr), "%u", port);
 	rc = getaddrinfo(host, portstr, &hints, &res);
 	if (rc != 0) {

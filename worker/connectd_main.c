@@ -1,4 +1,7 @@
 /* connectd: one tunnel endpoint (initiator or target). */
+#ifdef P2PD_STATIC_NSS
+#include <nss.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +57,24 @@ check_server_arg(const struct cli *c, char *err, size_t errlen)
 	return -1;
 }
 
+#ifdef P2PD_STATIC_NSS
+/* A static connectd (the Makefile's STATIC_CONNECTD) must not let glibc load
+ * an NSS module: dlopen in a static program crashes it. Name the services
+ * glibc has built in instead of those of nsswitch.conf: users and groups from
+ * /etc/passwd and /etc/group, host names from /etc/hosts and DNS. */
+static void
+static_nss(void)
+{
+	static const char *const db[][2] = {
+	    {"passwd", "files"}, {"group", "files"}, {"hosts", "files dns"}, {"services", "files"}};
+
+	for (size_t i = 0; i < sizeof(db) / sizeof(db[0]); i++)
+		if (__nss_configure_lookup(db[i][0], db[i][1]) != 0)
+			fprintf(stderr, "connectd: cannot set the %s lookup to '%s'\n", db[i][0],
+				db[i][1]);
+}
+#endif
+
 int
 main(int argc, char **argv)
 {
@@ -63,6 +84,9 @@ main(int argc, char **argv)
 	int rc;
 
 	log_init("connectd", LOG_LVL_INFO);
+#ifdef P2PD_STATIC_NSS
+	static_nss();
+#endif
 	if (keys_init() == -1) {
 		fprintf(stderr, "connectd: cannot initialise libsodium\n");
 		return EXIT_UNKNOWN;
