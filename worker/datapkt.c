@@ -16,6 +16,14 @@
 #define X_MIN_BLOCK  12		      /* counter, len and an empty body, padded */
 #define MIN_PLAIN    (DP_HDR_LEN + DP_CTR_LEN + DP_TAG_LEN)
 #define MIN_XXTEA    (DP_HDR_LEN + X_MIN_BLOCK + DP_TAG_LEN)
+#define NONCE_LEN    12 /* ChaCha20-IETF: 0^4 | counter(8) */
+
+_Static_assert(NONCE_LEN == crypto_aead_chacha20poly1305_ietf_NPUBBYTES &&
+		   NONCE_LEN == crypto_stream_chacha20_ietf_NONCEBYTES,
+	       "the counter nonce is a ChaCha20-IETF nonce");
+_Static_assert(DP_KEY_LEN == crypto_stream_chacha20_ietf_KEYBYTES &&
+		   DP_TAG_LEN == crypto_onetimeauth_BYTES,
+	       "km keys ChaCha20-IETF; the tag is one Poly1305 output");
 
 static void
 put_u32(uint8_t *p, uint32_t v)
@@ -107,21 +115,59 @@ dp_body_offset(int mode)
 	return DP_HDR_LEN + (mode == DP_MODE_XXTEA ? X_PREFIX_LEN : DP_CTR_LEN);
 }
 
-/* The tag over pkt[0..n). */
+/* The nonce for counter: 4 zero bytes, then the counter as sent (big-endian).
+ * Mode 3's AEAD uses it under ke, the tag of modes 0-2 under km. */
 static void
-tag_compute(const struct dp_dir *d, const uint8_t *pkt, size_t n, uint8_t tag[DP_TAG_LEN])
+ctr_nonce(const uint8_t ctr_be[DP_CTR_LEN], uint8_t nonce[NONCE_LEN])
 {
-	struct mac_part part = {pkt, n};
-
-	mac_compute(tag, d->km, sizeof(d->km), &part, 1);
+	memset(nonce, 0, NONCE_LEN - DP_CTR_LEN);
+	memcpy(nonce + NONCE_LEN - DP_CTR_LEN, ctr_be, DP_CTR_LEN);
 }
 
-static int
-tag_verify(const struct dp_dir *d, const uint8_t *pkt, size_t n, const uint8_t tag[DP_TAG_LEN])
+/*
+ * The tag of modes 0-2 (Carter-Wegman): a Poly1305 one-time key per packet,
+ *
+ *   otk = first 32 bytes of ChaCha20-IETF(key = km, nonce = 0^4 | counter)
+ *   tag = Poly1305(otk, pkt[0..n))
+ *
+ * km serves nothing but this tag (mode 3 encrypts under ke), and an honest
+ * sender uses each counter once per direction key, so each otk tags one packet.
+ */
+static void
+tag_key(const struct dp_dir *d, const uint8_t ctr_be[DP_CTR_LEN],
+	uint8_t otk[crypto_onetimeauth_KEYBYTES])
 {
-	struct mac_part part = {pkt, n};
+	uint8_t nonce[NONCE_LEN];
 
-	return mac_verify(tag, d->km, sizeof(d->km), &part, 1);
+	ctr_nonce(ctr_be, nonce);
+	crypto_stream_chacha20_ietf(otk, crypto_onetimeauth_KEYBYTES, nonce, d->km);
+}
+
+/* tag = the tag of pkt[0..n), sent with counter ctr_be. */
+static void
+tag_compute(const struct dp_dir *d, const uint8_t ctr_be[DP_CTR_LEN], const uint8_t *pkt, size_t n,
+	    uint8_t tag[DP_TAG_LEN])
+{
+	uint8_t otk[crypto_onetimeauth_KEYBYTES];
+
+	tag_key(d, ctr_be, otk);
+	crypto_onetimeauth(tag, pkt, n, otk);
+	sodium_memzero(otk, sizeof(otk));
+}
+
+/* Check tag against pkt[0..n) and counter ctr_be in constant time: 0 if it is
+ * the right one, -1 otherwise. */
+static int
+tag_verify(const struct dp_dir *d, const uint8_t ctr_be[DP_CTR_LEN], const uint8_t *pkt, size_t n,
+	   const uint8_t tag[DP_TAG_LEN])
+{
+	uint8_t otk[crypto_onetimeauth_KEYBYTES];
+	int r;
+
+	tag_key(d, ctr_be, otk);
+	r = crypto_onetimeauth_verify(tag, pkt, n, otk) == 0 ? 0 : -1;
+	sodium_memzero(otk, sizeof(otk));
+	return r;
 }
 
 /* out = in XOR RC4(first 16 bytes of kdf(ke, "rc4", counter)), 3072 bytes dropped. */
@@ -140,34 +186,26 @@ rc4_apply(const struct dp_dir *d, const uint8_t ctr_be[DP_CTR_LEN], const uint8_
 	sodium_memzero(k, sizeof(k));
 }
 
-static void
-chacha_nonce(const uint8_t ctr_be[DP_CTR_LEN],
-	     uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES])
-{
-	memset(nonce, 0, 4);
-	memcpy(nonce + 4, ctr_be, DP_CTR_LEN);
-}
-
 /* Modes 0, 1, 3: header | counter | body-or-ciphertext | tag, at out. */
 static void
 seal_stream(const struct dp_dir *tx, const uint8_t *body, size_t len, uint8_t *out)
 {
 	uint8_t *ctr = out + DP_HDR_LEN, *ct = ctr + DP_CTR_LEN, *tag = ct + len;
-	uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
+	uint8_t nonce[NONCE_LEN];
 	unsigned long long taglen;
 
 	switch (tx->mode) {
 	case DP_MODE_NONE:
 		if (body != ct && len > 0)
 			memcpy(ct, body, len);
-		tag_compute(tx, out, DP_HDR_LEN + DP_CTR_LEN + len, tag);
+		tag_compute(tx, ctr, out, DP_HDR_LEN + DP_CTR_LEN + len, tag);
 		break;
 	case DP_MODE_RC4:
 		rc4_apply(tx, ctr, body, ct, len);
-		tag_compute(tx, out, DP_HDR_LEN + DP_CTR_LEN + len, tag);
+		tag_compute(tx, ctr, out, DP_HDR_LEN + DP_CTR_LEN + len, tag);
 		break;
 	default: /* DP_MODE_CHACHA; ad = header | counter, which precede ct in out */
-		chacha_nonce(ctr, nonce);
+		ctr_nonce(ctr, nonce);
 		crypto_aead_chacha20poly1305_ietf_encrypt_detached(
 		    ct, tag, &taglen, body, len, out, DP_HDR_LEN + DP_CTR_LEN, NULL, nonce, tx->ke);
 		break;
@@ -179,10 +217,11 @@ static void
 seal_xxtea(const struct dp_dir *tx, uint64_t counter, const uint8_t *body, size_t len, uint8_t *out)
 {
 	uint32_t w[DP_MAX_DATAGRAM / 4];
-	uint8_t *blk = out + DP_HDR_LEN;
+	uint8_t *blk = out + DP_HDR_LEN, ctr_be[DP_CTR_LEN];
 	size_t blen = xxtea_block_len(len);
 
-	put_u64(blk, counter);
+	put_u64(ctr_be, counter);
+	memcpy(blk, ctr_be, DP_CTR_LEN);
 	blk[DP_CTR_LEN] = (uint8_t)(len >> 8);
 	blk[DP_CTR_LEN + 1] = (uint8_t)len;
 	if (body != blk + X_PREFIX_LEN && len > 0)
@@ -191,7 +230,7 @@ seal_xxtea(const struct dp_dir *tx, uint64_t counter, const uint8_t *body, size_
 	xxtea_load_le(w, blk, blen);
 	xxtea_encrypt(w, blen / 4, tx->xk);
 	xxtea_store_le(blk, w, blen);
-	tag_compute(tx, out, DP_HDR_LEN + blen, blk + blen);
+	tag_compute(tx, ctr_be, out, DP_HDR_LEN + blen, blk + blen);
 }
 
 ssize_t
@@ -244,14 +283,14 @@ open_stream(struct dp_dir *rx, const uint8_t *pkt, size_t n, uint8_t *body, size
 {
 	const uint8_t *ctr_be = pkt + DP_HDR_LEN, *ct = ctr_be + DP_CTR_LEN,
 		      *tag = pkt + n - DP_TAG_LEN;
-	uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
+	uint8_t nonce[NONCE_LEN];
 	size_t len = n - MIN_PLAIN;
 
 	if (len > cap)
 		return -DP_DROP_SPACE;
 	*ctr = get_u64(ctr_be);
 	if (rx->mode == DP_MODE_CHACHA) {
-		chacha_nonce(ctr_be, nonce);
+		ctr_nonce(ctr_be, nonce);
 		if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(
 			body, NULL, ct, len, tag, pkt, DP_HDR_LEN + DP_CTR_LEN, nonce, rx->ke) != 0)
 			return -DP_DROP_TAG;
@@ -259,7 +298,7 @@ open_stream(struct dp_dir *rx, const uint8_t *pkt, size_t n, uint8_t *body, size
 			return -DP_DROP_REPLAY;
 		return (ssize_t)len;
 	}
-	if (tag_verify(rx, pkt, n - DP_TAG_LEN, tag) != 0)
+	if (tag_verify(rx, ctr_be, pkt, n - DP_TAG_LEN, tag) != 0)
 		return -DP_DROP_TAG;
 	if (replay_check(&rx->win, *ctr) != 0)
 		return -DP_DROP_REPLAY;
@@ -270,7 +309,22 @@ open_stream(struct dp_dir *rx, const uint8_t *pkt, size_t n, uint8_t *body, size
 	return (ssize_t)len;
 }
 
-/* Mode 2: returns the body length or a negative drop reason. */
+/*
+ * Mode 2: returns the body length or a negative drop reason.
+ *
+ * The counter travels inside the XXTEA block, so the block is decrypted (into
+ * w; pkt is left as sent) before the tag can be checked: the plaintext's
+ * counter c' picks the one-time key K(c'), and the tag is then checked over
+ * the ciphertext exactly as sent. This is sound whatever XXTEA does: for a
+ * forged packet, K(c') is either one the sender never used (the attacker has
+ * seen nothing under it: Poly1305's forgery bound) or one it used for exactly
+ * one packet the attacker may have seen, and a different message under that
+ * key is still bounded by Poly1305's one-time security (the same message with
+ * the same tag is that packet itself, a replay). So even an attacker who
+ * could choose c' at will gains nothing; a forged packet costs the receiver
+ * one XXTEA decryption. Length and padding are checked only after the tag,
+ * so that a forgery always counts as a tag drop, never a content one.
+ */
 static ssize_t
 open_xxtea(struct dp_dir *rx, const uint8_t *pkt, size_t n, uint8_t *body, size_t cap,
 	   uint64_t *ctr)
@@ -281,11 +335,11 @@ open_xxtea(struct dp_dir *rx, const uint8_t *pkt, size_t n, uint8_t *body, size_
 
 	if (n < MIN_XXTEA || blen % 4 != 0)
 		return -DP_DROP_FORMAT;
-	if (tag_verify(rx, pkt, n - DP_TAG_LEN, pkt + n - DP_TAG_LEN) != 0)
-		return -DP_DROP_TAG;
 	xxtea_load_le(w, pkt + DP_HDR_LEN, blen);
 	xxtea_decrypt(w, blen / 4, rx->xk);
 	xxtea_store_le((uint8_t *)w, w, blen); /* in place: w now holds the plain bytes */
+	if (tag_verify(rx, b, pkt, n - DP_TAG_LEN, pkt + n - DP_TAG_LEN) != 0)
+		return -DP_DROP_TAG;
 	*ctr = get_u64(b);
 	len = (size_t)b[DP_CTR_LEN] << 8 | b[DP_CTR_LEN + 1];
 	/* The padding must be exactly what the sender adds: 0..3 zero bytes. */

@@ -2,8 +2,10 @@
  * (docs/PROTOCOL.md section 5). Pure functions over caller-supplied buffers:
  * no sockets, no allocation, no logging per packet.
  *
- *   DATA  0xa0 1 | receiver_index(4) | protected part | tag(16)
+ *   DATA  0xa0 2 | receiver_index(4) | protected part | tag(16)
  *
+ * Modes 0-2 tag with Poly1305 under a one-time key per packet (ChaCha20-IETF
+ * keystream of km for that counter); mode 3 is ChaCha20-Poly1305 under ke.
  * Each direction of a session has its own struct dp_dir, set up from that
  * direction's 32-byte key (k_i2t or k_t2i from the handshake). The sender's
  * holds the next counter, the receiver's the anti-replay window. */
@@ -25,7 +27,7 @@ enum dp_mode {
 #define DP_NMODES 4
 
 #define DP_TYPE	   0xa0
-#define DP_VERSION 1
+#define DP_VERSION 2 /* 1 was the BLAKE2b-tagged format: dropped as "format" */
 #define DP_HDR_LEN 6 /* type, version, receiver_index */
 #define DP_CTR_LEN 8
 #define DP_TAG_LEN 16
@@ -49,7 +51,7 @@ enum dp_drop {
 
 struct dp_dir {
 	int mode;
-	uint8_t km[DP_KEY_LEN];	     /* kdf(k_dir, "mac") */
+	uint8_t km[DP_KEY_LEN];	     /* kdf(k_dir, "mac"): modes 0-2, tag keys only */
 	uint8_t ke[DP_KEY_LEN];	     /* kdf(k_dir, "enc") */
 	uint32_t xk[4];		     /* mode 2: ke[0..16] as four little-endian words */
 	uint64_t next;		     /* sending: the next counter to use */

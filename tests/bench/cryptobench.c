@@ -12,6 +12,7 @@
  *
  *   xxtea_encrypt    xxtea_encrypt() over one 1160-byte block (290 words)
  *   seal_mode0       dp_seal() of a full-size tunnel body (mtu 1200) in mode 0
+ *                    (the tag alone: one ChaCha20 block and Poly1305)
  *   seal_mode2       the same in mode 2 (XXTEA wide block and the 128-bit tag)
  *   open_mode2       dp_open() of such a mode 2 packet
  *   seal_mode3       dp_seal() in mode 3 (ChaCha20-Poly1305)

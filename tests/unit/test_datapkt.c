@@ -50,6 +50,32 @@ pair(int mode, struct dp_dir *tx, struct dp_dir *rx)
 	assert_int_equal(dp_init(rx, mode, k), 0);
 }
 
+/* The tag of modes 0-2 computed here from libsodium primitives alone, as
+ * docs/PROTOCOL.md section 5 defines it: otk = the first 32 bytes of
+ * ChaCha20-IETF(km, nonce = 0^4 | counter), tag = Poly1305(otk, msg). */
+static void
+ref_tag(const uint8_t km[DP_KEY_LEN], uint64_t counter, const uint8_t *msg, size_t n,
+	uint8_t tag[DP_TAG_LEN])
+{
+	uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {0};
+	uint8_t otk[crypto_onetimeauth_KEYBYTES];
+
+	for (int i = 0; i < 8; i++)
+		nonce[4 + i] = (uint8_t)(counter >> (56 - 8 * i));
+	crypto_stream_chacha20_ietf(otk, sizeof(otk), nonce, km);
+	crypto_onetimeauth(tag, msg, n, otk);
+}
+
+/* km = kdf(k_dir, "mac") spelled out: BLAKE2b-256, key k_dir, of "p2pd mac\0". */
+static void
+ref_km(const uint8_t k_dir[DP_KEY_LEN], uint8_t km[DP_KEY_LEN])
+{
+	static const char label[] = "p2pd mac"; /* sizeof includes the 0x00 */
+
+	crypto_generichash(km, DP_KEY_LEN, (const uint8_t *)label, sizeof(label), k_dir,
+			   DP_KEY_LEN);
+}
+
 static int
 setup(void **state)
 {
@@ -307,7 +333,9 @@ test_truncated(void **state)
 			assert_int_equal(dp_peek_index(big, k, &idx), -1);
 		assert_int_equal(dp_peek_index(big, 30, &idx), 0);
 		assert_int_equal(dp_peek_index(big, sizeof(big), &idx), -1);
-		big[1] = 2;
+		big[1] = DP_VERSION + 1;
+		assert_int_equal(dp_peek_index(big, 30, &idx), -1);
+		big[1] = DP_VERSION - 1;
 		assert_int_equal(dp_peek_index(big, 30, &idx), -1);
 		big[1] = DP_VERSION;
 		big[0] = 0x91;
@@ -348,7 +376,10 @@ static void
 forge_xxtea(const struct dp_dir *d, const uint8_t *plain, size_t blen, uint8_t *pkt)
 {
 	uint32_t w[64];
-	struct mac_part part = {pkt, DP_HDR_LEN + blen};
+	uint64_t ctr = 0;
+
+	for (int i = 0; i < 8; i++)
+		ctr = ctr << 8 | plain[i];
 
 	pkt[0] = DP_TYPE;
 	pkt[1] = DP_VERSION;
@@ -356,7 +387,7 @@ forge_xxtea(const struct dp_dir *d, const uint8_t *plain, size_t blen, uint8_t *
 	xxtea_load_le(w, plain, blen);
 	xxtea_encrypt(w, blen / 4, d->xk);
 	xxtea_store_le(pkt + DP_HDR_LEN, w, blen);
-	mac_compute(pkt + DP_HDR_LEN + blen, d->km, 32, &part, 1);
+	ref_tag(d->km, ctr, pkt, DP_HDR_LEN + blen, pkt + DP_HDR_LEN + blen);
 }
 
 static void
@@ -458,23 +489,29 @@ test_open_small_buffer(void **state)
 
 /* Known answers. k_dir = 00 01 .. 1f, receiver_index 0a0b0c0d, counter
  * 0102030405060708, body "p2pd known answer" (17 bytes). Checked independently
- * with python3: hashlib.blake2b for kdf and MAC, the cryptography package's
- * ChaCha20Poly1305 and ARC4, and a transcription of the XXTEA reference code. */
+ * with python3: hashlib.blake2b for kdf, the cryptography package's ChaCha20
+ * and Poly1305 (the tag of modes 0-2), ChaCha20Poly1305 and ARC4, and a
+ * transcription of the XXTEA reference code. The same script, with the
+ * version-1 BLAKE2b tag, reproduces the version-1 vector in kat_v1_mode0. */
 /* clang-format off */
 static const char *const kat_hex[DP_NMODES] = {
 	/* mode 0 */
-	"a0010a0b0c0d010203040506070870327064206b6e6f776e20616e73776572fb"
-	"1e9defcdcc9841b8047144f089da7c",
+	"a0020a0b0c0d010203040506070870327064206b6e6f776e20616e737765725b"
+	"3282ee5858386f4ab7d76bffb2b3c4",
 	/* mode 1 */
-	"a0010a0b0c0d010203040506070855885afa2ac191697bde09a53b4a40ed1710"
-	"66a0df32b25d75be9c8628292afb92",
+	"a0020a0b0c0d010203040506070855885afa2ac191697bde09a53b4a40ed1707"
+	"e2f8c485f8d03b181ae7e67be729fe",
 	/* mode 2 */
-	"a0010a0b0c0d092dc8b04362bb4f53c6c5e823d2c7f54a130509f3c09d2b2802"
-	"da6a391a959dd9975c2379edc4313eef2f98",
+	"a0020a0b0c0d092dc8b04362bb4f53c6c5e823d2c7f54a130509f3c09d2b2802"
+	"da6a03954e6bff838241d8ce1102cbada795",
 	/* mode 3 */
-	"a0010a0b0c0d010203040506070821d9f28c99db8b89ffde9ff62b2cdf477065"
-	"75049c7700488aff5b604aabe92abb",
+	"a0020a0b0c0d010203040506070821d9f28c99db8b89ffde9ff62b2cdf4770f8"
+	"9f84aaaa2f040db2d9f4334b8e0af8",
 };
+/* The same mode 0 packet in version 1: tag = keyed BLAKE2b-128 under km. */
+static const char kat_v1_mode0[] =
+	"a0010a0b0c0d010203040506070870327064206b6e6f776e20616e73776572fb"
+	"1e9defcdcc9841b8047144f089da7c";
 /* clang-format on */
 
 static void
@@ -504,6 +541,173 @@ test_known_answers(void **state)
 				 strlen(msg));
 		assert_int_equal(ctr, 0x0102030405060708ULL);
 		assert_memory_equal(back, msg, strlen(msg));
+	}
+}
+
+/* (a) The tag of modes 0-2 is the documented one-time Poly1305, computed here
+ * independently (BLAKE2b for km, then ChaCha20-IETF and Poly1305 straight from
+ * libsodium) for a fixed k_dir and counter, and compared with dp_seal's. */
+static void
+test_tag_known_answer(void **state)
+{
+	static const uint64_t counters[] = {0, 1, 0x1122334455667788ULL, UINT64_MAX - 1};
+	uint8_t k[DP_KEY_LEN], km[DP_KEY_LEN], body[77], out[200], want[DP_TAG_LEN];
+	uint8_t prev[DP_TAG_LEN] = {0};
+	struct dp_dir tx;
+	ssize_t n;
+
+	(void)state;
+	fill_key(k, 0x60);
+	ref_km(k, km);
+	fill_body(body, sizeof(body), 4);
+	for (int mode = DP_MODE_NONE; mode <= DP_MODE_XXTEA; mode++) {
+		assert_int_equal(dp_init(&tx, mode, k), 0);
+		assert_memory_equal(tx.km, km, sizeof(km));
+		for (size_t i = 0; i < ARRAY_LEN(counters); i++) {
+			tx.next = counters[i];
+			n = dp_seal(&tx, IDX, body, sizeof(body), out, sizeof(out));
+			assert_true(n > DP_TAG_LEN);
+			/* Over everything before the tag: header | counter | body or
+			 * ciphertext (modes 0, 1), header | XXTEA block (mode 2). */
+			ref_tag(km, counters[i], out, (size_t)n - DP_TAG_LEN, want);
+			assert_memory_equal(out + n - DP_TAG_LEN, want, DP_TAG_LEN);
+			/* A fresh one-time key per counter: the tags all differ. */
+			assert_memory_not_equal(want, prev, DP_TAG_LEN);
+			memcpy(prev, want, DP_TAG_LEN);
+		}
+		dp_wipe(&tx);
+	}
+	/* Mode 0 spelled out to the last byte: the body travels in clear. */
+	assert_int_equal(dp_init(&tx, DP_MODE_NONE, k), 0);
+	tx.next = 0x1122334455667788ULL;
+	n = dp_seal(&tx, IDX, body, sizeof(body), out, sizeof(out));
+	assert_int_equal(n, DP_HDR_LEN + DP_CTR_LEN + sizeof(body) + DP_TAG_LEN);
+	{
+		static const uint8_t hdr[] = {0xa0, 2,	  0x0a, 0x0b, 0x0c, 0x0d, 0x11,
+					      0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
+		assert_memory_equal(out, hdr, sizeof(hdr));
+	}
+	assert_memory_equal(out + 14, body, sizeof(body));
+	ref_tag(km, 0x1122334455667788ULL, out, 14 + sizeof(body), want);
+	assert_memory_equal(out + 14 + sizeof(body), want, DP_TAG_LEN);
+	dp_wipe(&tx);
+}
+
+/* (b) Mode 2: a datagram changed in any one byte, to any other value, is a
+ * tag drop (never content, never replay), even though the receiver decrypts
+ * before it checks the tag; nothing moves the window. */
+static void
+test_xxtea_any_byte_is_tag_drop(void **state)
+{
+	static const size_t lens[] = {0, 1, 2, 3, 4, 5, 30, 301};
+	uint8_t body[400], pkt[500], bad[500], back[500];
+	struct dp_dir tx, rx;
+	uint64_t tries;
+	ssize_t n;
+
+	(void)state;
+	for (size_t li = 0; li < ARRAY_LEN(lens); li++) {
+		pair(DP_MODE_XXTEA, &tx, &rx);
+		tx.next = 1000 + li;
+		fill_body(body, lens[li], 11);
+		n = dp_seal(&tx, IDX, body, lens[li], pkt, sizeof(pkt));
+		assert_true(n > 0);
+		tries = 0;
+		for (size_t i = 2; i < (size_t)n; i++) {
+			for (unsigned x = 1; x < 256; x++) {
+				memcpy(bad, pkt, (size_t)n);
+				bad[i] ^= (uint8_t)x;
+				assert_int_equal(
+				    dp_open(&rx, bad, (size_t)n, back, sizeof(back), NULL), -1);
+				assert_int_equal(rx.last_drop, DP_DROP_TAG);
+				tries++;
+			}
+		}
+		assert_int_equal(rx.drops[DP_DROP_TAG], tries);
+		assert_int_equal(rx.drops[DP_DROP_CONTENT], 0);
+		assert_int_equal(rx.drops[DP_DROP_REPLAY], 0);
+		assert_int_equal(rx.drops[DP_DROP_FORMAT], 0);
+		/* The type and version bytes are checked first: format. */
+		memcpy(bad, pkt, (size_t)n);
+		bad[1] ^= 3;
+		assert_int_equal(dp_open(&rx, bad, (size_t)n, back, sizeof(back), NULL), -1);
+		assert_int_equal(rx.last_drop, DP_DROP_FORMAT);
+		/* The original still opens: no forgery touched the window. */
+		assert_int_equal(dp_open(&rx, pkt, (size_t)n, back, sizeof(back), NULL), lens[li]);
+		assert_memory_equal(back, body, lens[li]);
+	}
+}
+
+/* (c) Each direction has its own key: a packet sealed under the other
+ * direction's key (the peer's own packets reflected back, same counters) is a
+ * tag drop in every mode, while the right direction opens it. */
+static void
+test_other_direction(void **state)
+{
+	uint8_t k_i2t[DP_KEY_LEN], k_t2i[DP_KEY_LEN], body[50], a[200], b[200], back[200];
+	struct dp_dir tx_i2t, rx_i2t, tx_t2i, rx_t2i;
+	ssize_t na, nb;
+
+	(void)state;
+	fill_key(k_i2t, 0x10);
+	fill_key(k_t2i, 0x90);
+	fill_body(body, sizeof(body), 6);
+	for (size_t mi = 0; mi < ARRAY_LEN(modes); mi++) {
+		dp_init(&tx_i2t, modes[mi], k_i2t);
+		dp_init(&rx_i2t, modes[mi], k_i2t);
+		dp_init(&tx_t2i, modes[mi], k_t2i);
+		dp_init(&rx_t2i, modes[mi], k_t2i);
+		for (int i = 0; i < 3; i++) {
+			na = dp_seal(&tx_i2t, IDX, body, sizeof(body), a, sizeof(a));
+			nb = dp_seal(&tx_t2i, IDX, body, sizeof(body), b, sizeof(b));
+			assert_int_equal(na, nb);
+			/* Same counter, same body, different key: different tags. */
+			assert_memory_not_equal(a + na - DP_TAG_LEN, b + nb - DP_TAG_LEN,
+						DP_TAG_LEN);
+			assert_int_equal(dp_open(&rx_t2i, a, (size_t)na, back, sizeof(back), NULL),
+					 -1);
+			assert_int_equal(rx_t2i.last_drop, DP_DROP_TAG);
+			assert_int_equal(dp_open(&rx_i2t, b, (size_t)nb, back, sizeof(back), NULL),
+					 -1);
+			assert_int_equal(rx_i2t.last_drop, DP_DROP_TAG);
+			assert_int_equal(dp_open(&rx_i2t, a, (size_t)na, back, sizeof(back), NULL),
+					 sizeof(body));
+			assert_int_equal(dp_open(&rx_t2i, b, (size_t)nb, back, sizeof(back), NULL),
+					 sizeof(body));
+		}
+		assert_int_equal(rx_i2t.drops[DP_DROP_TAG], 3);
+		assert_int_equal(rx_t2i.drops[DP_DROP_TAG], 3);
+	}
+}
+
+/* Version 1 (the BLAKE2b-tagged format) and a current packet relabelled as
+ * version 1 are format drops in every mode: old and new peers never talk. */
+static void
+test_old_version(void **state)
+{
+	uint8_t k[DP_KEY_LEN], old[64], pkt[64], back[64];
+	struct dp_dir tx, rx;
+	size_t oldlen = (sizeof(kat_v1_mode0) - 1) / 2;
+	uint32_t idx;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(DP_VERSION, 2);
+	fill_key(k, 0);
+	th_unhex(kat_v1_mode0, old, oldlen);
+	assert_int_equal(dp_peek_index(old, oldlen, &idx), -1);
+	for (int mode = 0; mode < DP_NMODES; mode++) {
+		dp_init(&rx, mode, k);
+		assert_int_equal(dp_open(&rx, old, oldlen, back, sizeof(back), NULL), -1);
+		assert_int_equal(rx.last_drop, DP_DROP_FORMAT);
+		dp_init(&tx, mode, k);
+		n = dp_seal(&tx, IDX, (const uint8_t *)"hi", 2, pkt, sizeof(pkt));
+		assert_true(n > 0);
+		pkt[1] = 1;
+		assert_int_equal(dp_open(&rx, pkt, (size_t)n, back, sizeof(back), NULL), -1);
+		assert_int_equal(rx.last_drop, DP_DROP_FORMAT);
+		pkt[1] = DP_VERSION;
+		assert_int_equal(dp_open(&rx, pkt, (size_t)n, back, sizeof(back), NULL), 2);
 	}
 }
 
@@ -570,6 +774,10 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_seal_limits),
 	    cmocka_unit_test(test_open_small_buffer),
 	    cmocka_unit_test(test_known_answers),
+	    cmocka_unit_test(test_tag_known_answer),
+	    cmocka_unit_test(test_xxtea_any_byte_is_tag_drop),
+	    cmocka_unit_test(test_other_direction),
+	    cmocka_unit_test(test_old_version),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "--bench") == 0)
