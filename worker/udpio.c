@@ -35,21 +35,27 @@ struct udpio {
 	int rx_slots;	/* receive slots */
 	uint8_t *rx;	/* rx_slots x rx_slot */
 	size_t nq;
+	size_t burst; /* send the queue once it holds this many */
 	size_t len[UDPIO_BATCH];
 	socklen_t tolen[UDPIO_BATCH];
 	struct sockaddr_storage to[UDPIO_BATCH];
 	struct sockaddr_storage from[UDPIO_BATCH];
 	struct udpio_stats st;
 #ifdef HAVE_MMSG
+	/* Sending and receiving have separate headers: a receive callback may
+	 * queue datagrams, and a burst then flushes in the middle of the
+	 * delivery loop, which still reads the receive headers. */
 	struct mmsghdr msg[UDPIO_BATCH];
 	size_t first[UDPIO_BATCH]; /* msg[k] starts at queued datagram first[k] */
 	size_t count[UDPIO_BATCH]; /* and carries count[k] of them */
 	struct iovec iov[UDPIO_BATCH];
+	struct mmsghdr rx_msg[UDPIO_BATCH];
+	struct iovec rx_iov[UDPIO_BATCH];
 #ifdef HAVE_GSO
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
-	} ctl[UDPIO_BATCH];
+	} ctl[UDPIO_BATCH], rx_ctl[UDPIO_BATCH];
 #endif
 #endif
 	uint8_t tx[UDPIO_BATCH][UDPIO_SLOT];
@@ -116,6 +122,7 @@ udpio_new(int fd, enum udpio_mode want)
 	if (u == NULL)
 		return NULL;
 	u->fd = fd;
+	u->burst = UDPIO_BATCH;
 	u->mode = probe_mode(fd, want);
 	u->gro = probe_gro(fd, u->mode);
 	u->rx_slot = u->gro ? GRO_SLOT : UDPIO_SLOT;
@@ -348,6 +355,18 @@ udpio_send(struct udpio *u, const struct sockaddr *to, socklen_t tolen, const ui
 	memcpy(u->tx[u->nq], p, n);
 	u->len[u->nq] = n;
 	u->nq++;
+	if (u->nq >= u->burst)
+		udpio_flush(u);
+}
+
+void
+udpio_set_burst(struct udpio *u, size_t burst)
+{
+	if (burst < 1)
+		burst = 1;
+	if (burst > UDPIO_BATCH)
+		burst = UDPIO_BATCH;
+	u->burst = burst;
 }
 
 /* ---- receiving ---- */
@@ -443,34 +462,34 @@ recv_mmsg(struct udpio *u, int max, udpio_cb cb, void *ctx)
 	if (max > u->rx_slots)
 		max = u->rx_slots;
 	for (int i = 0; i < max; i++) {
-		struct msghdr *mh = &u->msg[i].msg_hdr;
+		struct msghdr *mh = &u->rx_msg[i].msg_hdr;
 		memset(mh, 0, sizeof(*mh));
-		u->iov[i].iov_base = u->rx + (size_t)i * u->rx_slot;
-		u->iov[i].iov_len = u->rx_slot;
+		u->rx_iov[i].iov_base = u->rx + (size_t)i * u->rx_slot;
+		u->rx_iov[i].iov_len = u->rx_slot;
 		mh->msg_name = &u->from[i];
 		mh->msg_namelen = sizeof(u->from[i]);
-		mh->msg_iov = &u->iov[i];
+		mh->msg_iov = &u->rx_iov[i];
 		mh->msg_iovlen = 1;
 #ifdef HAVE_GSO
 		if (u->gro) {
-			mh->msg_control = u->ctl[i].buf;
-			mh->msg_controllen = sizeof(u->ctl[i].buf);
+			mh->msg_control = u->rx_ctl[i].buf;
+			mh->msg_controllen = sizeof(u->rx_ctl[i].buf);
 		}
 #endif
 	}
 	do {
 		u->st.rx_calls++;
-		r = recvmmsg(u->fd, u->msg, (unsigned)max, MSG_DONTWAIT, NULL);
+		r = recvmmsg(u->fd, u->rx_msg, (unsigned)max, MSG_DONTWAIT, NULL);
 	} while (r == -1 && errno == EINTR);
 	if (r == -1)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
 	for (int i = 0; i < r; i++) {
-		struct mmsghdr *m = &u->msg[i];
+		struct mmsghdr *m = &u->rx_msg[i];
 		if (m->msg_hdr.msg_flags & MSG_TRUNC) {
 			u->st.rx_truncated++;
 			continue;
 		}
-		got += deliver(u, u->iov[i].iov_base, m->msg_len, gro_size(&m->msg_hdr),
+		got += deliver(u, u->rx_iov[i].iov_base, m->msg_len, gro_size(&m->msg_hdr),
 			       (struct sockaddr *)&u->from[i], m->msg_hdr.msg_namelen, cb, ctx);
 	}
 	return got;

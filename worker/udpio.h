@@ -71,9 +71,17 @@ enum udpio_mode udpio_mode(const struct udpio *u);
 /* 1 if reads are coalesced by the kernel (UDP_GRO), 0 if not. */
 int udpio_gro(const struct udpio *u);
 
+/* Send the queue as soon as it holds burst datagrams (1..UDPIO_BATCH; other
+ * values are clamped) instead of only when it is full or flushed. A smaller
+ * burst puts the first datagrams of a turn on the wire while the rest are
+ * still being made, so that the peer works on them at the same time; each
+ * burst costs one more system call. The default is UDPIO_BATCH. */
+void udpio_set_burst(struct udpio *u, size_t burst);
+
 /* Queue one datagram of n bytes for to (copied). A full queue is flushed
- * first; a datagram larger than UDPIO_SLOT is sent at once, after the queue,
- * so the order is kept. */
+ * first, and a queue that reaches the burst size right after; a datagram
+ * larger than UDPIO_SLOT is sent at once, after the queue, so the order is
+ * kept. */
 void udpio_send(struct udpio *u, const struct sockaddr *to, socklen_t tolen, const uint8_t *p,
 		size_t n);
 /* Send every queued datagram, in order. Returns how many the kernel accepted;

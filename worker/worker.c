@@ -391,8 +391,9 @@ prepare_cb(struct ev_loop *loop, ev_prepare *pr, int revents)
 		ev_timer_set(&w->rdv_t, next > now ? (double)(next - now) / 1000.0 : 0.0, 0.0);
 		ev_timer_start(loop, &w->rdv_t);
 	}
-	/* Last: everything this turn produced goes out in one batch. */
-	w->st.tx_dgrams += udpio_flush(w->io);
+	/* Last: what this turn produced and did not send yet (udpio sends a
+	 * burst as soon as it is queued, see worker_start) goes out now. */
+	udpio_flush(w->io);
 }
 
 /* Counters for the supervisor, once a second: the round trip of the newest
@@ -532,6 +533,7 @@ open_udp(struct worker *w)
 		log_error("cannot allocate the UDP queue: out of memory");
 		return -1;
 	}
+	udpio_set_burst(w->io, WORKER_UDP_BURST);
 	log_debug("UDP I/O: %s%s",
 		  udpio_mode(w->io) == UDPIO_GSO    ? "sendmmsg/recvmmsg and GSO"
 		  : udpio_mode(w->io) == UDPIO_MMSG ? "sendmmsg/recvmmsg"

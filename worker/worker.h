@@ -16,13 +16,19 @@
 #include "worker/rdvclient.h"
 
 #define WORKER_MAX_SESSIONS 64
+/* Datagrams the worker queues before it sends them (udpio_set_burst): a
+ * window's packets leave in bursts of 4 while the rest are still being
+ * sealed, so the peer opens and acknowledges the first ones meanwhile. On two
+ * namespaces (docs/BENCH.md) bursts of 2 to 4 carried 1.3 to 1.6 times what
+ * one send per event-loop turn did; 1 and 6 or more, less. */
+#define WORKER_UDP_BURST 4
 
 struct session;
 struct listener;
 struct udpio;
 
 struct worker_stats {
-	uint64_t rx_dgrams, tx_dgrams;
+	uint64_t rx_dgrams;	  /* datagrams read (udpio counts those sent) */
 	uint64_t dropped_unknown; /* no session or type for it */
 	uint64_t dropped_short;
 	uint64_t dropped_relayed; /* RELAYED that failed a check */

@@ -214,6 +214,123 @@ test_full_queue(void **state)
 	}
 }
 
+/* With a burst size, the queue goes out by itself each time it holds that
+ * many datagrams, in order, without udpio_flush; what is left waits for the
+ * flush. Out-of-range burst sizes are clamped to 1..UDPIO_BATCH. */
+static void
+test_burst(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < ARRAY_LEN(modes); m++) {
+		struct pair p;
+		struct udpio *tx, *rx;
+		struct udpio_stats st;
+		uint8_t buf[1200];
+
+		pair_open(&p);
+		tx = udpio_new(p.a, modes[m]);
+		rx = udpio_new(p.b, modes[m]);
+		udpio_set_burst(tx, 3);
+		memset(&G, 0, sizeof(G));
+		for (unsigned i = 0; i < 8; i++) {
+			fill(buf, sizeof(buf), i);
+			udpio_send(tx, (struct sockaddr *)&p.addr_b, sizeof(p.addr_b), buf,
+				   sizeof(buf));
+			assert_int_equal(udpio_pending(tx), (i + 1) % 3);
+		}
+		recv_all(rx, p.b, 6); /* two bursts of 3 arrived with no flush */
+		assert_int_equal(G.n, 6);
+		assert_int_equal(udpio_recv(rx, UDPIO_BATCH, collect, NULL), 0);
+		assert_int_equal(udpio_flush(tx), 2);
+		recv_all(rx, p.b, 8);
+		for (unsigned i = 0; i < 8; i++)
+			check(i, sizeof(buf), i);
+		udpio_get_stats(tx, &st);
+		assert_int_equal(st.tx_dgrams, 8);
+		if (udpio_mode(tx) != UDPIO_PLAIN)
+			assert_int_equal(st.tx_calls, 3);
+
+		udpio_set_burst(tx, 0); /* clamped to 1: every datagram at once */
+		udpio_send(tx, (struct sockaddr *)&p.addr_b, sizeof(p.addr_b), buf, 10);
+		assert_int_equal(udpio_pending(tx), 0);
+		udpio_set_burst(tx, (size_t)UDPIO_BATCH * 10); /* clamped to UDPIO_BATCH */
+		for (unsigned i = 0; i < UDPIO_BATCH - 1; i++)
+			udpio_send(tx, (struct sockaddr *)&p.addr_b, sizeof(p.addr_b), buf, 10);
+		assert_int_equal(udpio_pending(tx), UDPIO_BATCH - 1);
+		udpio_send(tx, (struct sockaddr *)&p.addr_b, sizeof(p.addr_b), buf, 10);
+		assert_int_equal(udpio_pending(tx), 0);
+		udpio_free(tx);
+		udpio_free(rx);
+		pair_close(&p);
+	}
+}
+
+/* A receive callback that queues answers while the datagrams of the same
+ * read are still being delivered: four answers per datagram with a burst of
+ * 4, so that every delivery flushes a full burst (of the sizes of the
+ * datagrams read, in GSO runs where they are equal). Each datagram must still
+ * arrive as sent, and each answer too. */
+#define ECHOES 4
+static struct udpio *echo_io;
+static struct sockaddr_in echo_to;
+
+static void
+collect_and_echo(void *ctx, const struct udpio_dgram *d)
+{
+	collect(ctx, d);
+	for (int k = 0; k < ECHOES; k++)
+		udpio_send(echo_io, (struct sockaddr *)&echo_to, sizeof(echo_to), d->p, d->n);
+}
+
+static size_t
+echo_len(unsigned i)
+{
+	return i < 12 ? 1200 : 100 + 10 * i;
+}
+
+static void
+test_send_while_receiving(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < ARRAY_LEN(modes); m++) {
+		struct pair p;
+		struct udpio *tx, *rx;
+		uint8_t buf[1200];
+		const unsigned n = 24;
+
+		pair_open(&p);
+		tx = udpio_new(p.a, modes[m]);
+		rx = udpio_new(p.b, modes[m]);
+		for (unsigned i = 0; i < n; i++) { /* a run of equal sizes, then others */
+			fill(buf, echo_len(i), i);
+			udpio_send(tx, (struct sockaddr *)&p.addr_b, sizeof(p.addr_b), buf,
+				   echo_len(i));
+		}
+		assert_int_equal(udpio_flush(tx), n);
+		udpio_set_burst(rx, ECHOES);
+		echo_io = rx;
+		echo_to = p.addr_a;
+		memset(&G, 0, sizeof(G));
+		while (G.n < n) {
+			struct pollfd pfd = {.fd = p.b, .events = POLLIN};
+			assert_int_equal(poll(&pfd, 1, 1000), 1);
+			assert_true(udpio_recv(rx, UDPIO_BATCH, collect_and_echo, NULL) > 0);
+		}
+		assert_int_equal(G.n, n);
+		for (unsigned i = 0; i < n; i++)
+			check(i, echo_len(i), i);
+		assert_int_equal(udpio_pending(rx), 0);
+		memset(&G, 0, sizeof(G));
+		recv_all(tx, p.a, n * ECHOES); /* the answers, in order */
+		assert_int_equal(G.n, n * ECHOES);
+		for (unsigned i = 0; i < n * ECHOES; i++)
+			check(i, echo_len(i / ECHOES), i / ECHOES);
+		udpio_free(tx);
+		udpio_free(rx);
+		pair_close(&p);
+	}
+}
+
 /* A datagram over UDPIO_SLOT is sent alone after what was queued before it,
  * and a receiver drops (and counts) datagrams over UDPIO_SLOT. */
 static void
@@ -359,8 +476,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_order_and_content), cmocka_unit_test(test_full_queue),
-	    cmocka_unit_test(test_oversize),	      cmocka_unit_test(test_refused_in_batch),
+	    cmocka_unit_test(test_order_and_content),
+	    cmocka_unit_test(test_full_queue),
+	    cmocka_unit_test(test_burst),
+	    cmocka_unit_test(test_send_while_receiving),
+	    cmocka_unit_test(test_oversize),
+	    cmocka_unit_test(test_refused_in_batch),
 #ifdef __linux__
 	    cmocka_unit_test(test_gso_refused), /* last: it leaves the namespace */
 #endif
