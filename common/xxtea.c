@@ -1,6 +1,8 @@
 /* xxtea: Corrected Block TEA (Wheeler and Needham, 1998). */
 #include "common/xxtea.h"
 
+#include <string.h>
+
 #include "common/exitcodes.h"
 #include "common/log.h"
 
@@ -78,16 +80,24 @@ void
 xxtea_load_le(uint32_t *w, const uint8_t *b, size_t nbytes)
 {
 	xxtea_check_bytes(nbytes, __func__);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* The words are the bytes as they are: one copy (b may equal w). */
+	memmove(w, b, nbytes);
+#else
 	/* Each word's 4 bytes are read before it is written, so b may equal w. */
 	for (size_t i = 0; i < nbytes / 4; i++, b += 4)
 		w[i] = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
 		       (uint32_t)b[3] << 24;
+#endif
 }
 
 void
 xxtea_store_le(uint8_t *b, const uint32_t *w, size_t nbytes)
 {
 	xxtea_check_bytes(nbytes, __func__);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memmove(b, w, nbytes);
+#else
 	for (size_t i = 0; i < nbytes / 4; i++, b += 4) {
 		uint32_t x = w[i]; /* read first: b and w may be the same buffer */
 
@@ -96,4 +106,5 @@ xxtea_store_le(uint8_t *b, const uint32_t *w, size_t nbytes)
 		b[2] = (uint8_t)(x >> 16);
 		b[3] = (uint8_t)(x >> 24);
 	}
+#endif
 }
