@@ -906,13 +906,55 @@ rack_delivered(struct mux *m, struct stream *s, const struct seg *g)
 	s->rack_rtt = rtt;
 }
 
+/* The stream can send nothing new until an ACK comes: no data queued, the
+ * send ring full, or the peer's window shut. */
+static int
+send_blocked(const struct mux *m, const struct stream *s)
+{
+	return s->snd_nxt == s->snd_end || s->snd_nxt - s->snd_una >= m->cfg.max_depth ||
+	       !seq_lt(s->snd_nxt, s->peer_limit);
+}
+
+/* Early retransmit (after RFC 5827) for the tail of a flight: when the stream
+ * can send nothing new and every segment transmitted after the newest one
+ * still missing has arrived, no further SACK can come to prove it lost, so it
+ * is marked lost now instead of after the reordering window (whose 1 ms floor
+ * is many round trips on a fast path). Repeated for up to ER_ROUNDS segments
+ * missing at the tail; returns how many were marked. */
+#define ER_ROUNDS 3
+static int
+early_retransmit(struct mux *m, struct stream *s, uint64_t t1)
+{
+	unsigned depth = m->cfg.max_depth;
+	int marked = 0;
+
+	if (!send_blocked(m, s))
+		return 0;
+	for (int round = 0; round < ER_ROUNDS; round++) {
+		struct seg *newest = NULL;
+		for (uint32_t q = s->snd_una; q != s->snd_nxt; q++) {
+			struct seg *g = sseg(s, q, depth);
+			if (!g->sacked && !g->lost && (newest == NULL || g->txn > newest->txn))
+				newest = g;
+		}
+		if (newest == NULL || newest->txn >= t1)
+			break; /* nothing missing, or nothing arrived after it */
+		newest->lost = 1;
+		m->st.fast_retransmits++;
+		marked++;
+	}
+	return marked;
+}
+
 /* Loss detection from SACKs, for first transmissions and retransmissions
  * alike (order is by transmission, not by seq). A segment is lost when
  *  - three segments transmitted after it have been SACKed (RFC 6675's
  *    DupThresh = 3, counted on transmissions), or
  *  - a segment transmitted after it has arrived and the reordering window has
  *    passed since it would have arrived too (RACK, RFC 8985): it was sent at
- *    sent_ms, so its ACK was due by sent_ms + rack_rtt.
+ *    sent_ms, so its ACK was due by sent_ms + rack_rtt, or
+ *  - the stream can send nothing new and everything transmitted after it has
+ *    arrived (early_retransmit).
  * Segments that may still be reordered set the RACK timer to re-check. */
 static void
 detect_loss(struct mux *m, struct stream *s)
@@ -950,6 +992,8 @@ detect_loss(struct mux *m, struct stream *s)
 			next = min_nz(next, due);
 		}
 	}
+	if (t1 != 0 && early_retransmit(m, s, t1) > 0)
+		any = 1;
 	s->rack_at = next;
 	work_add(m, s, any ? W_SEND : 0); /* sends, and rearms the timer */
 }
