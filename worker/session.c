@@ -748,12 +748,15 @@ session_summary(const struct session *s, char *buf, size_t len)
 		mux_get_stats(s->mux, &ms);
 	snprintf(buf, len,
 		 "%llu packets in, %llu out; dropped %llu (tag %llu, replay %llu, format %llu, "
-		 "content %llu); stream bytes in %llu, out %llu; retransmits %llu",
+		 "content %llu); stream bytes in %llu, out %llu; retransmits %llu (found by SACK "
+		 "%llu, tail probes %llu, timeouts %llu), duplicates received %llu",
 		 (unsigned long long)s->st.rx_pkts, (unsigned long long)s->st.tx_pkts,
 		 (unsigned long long)s->st.dropped, (unsigned long long)d[DP_DROP_TAG],
 		 (unsigned long long)d[DP_DROP_REPLAY], (unsigned long long)d[DP_DROP_FORMAT],
 		 (unsigned long long)d[DP_DROP_CONTENT], (unsigned long long)ms.bytes_in,
-		 (unsigned long long)ms.bytes_out, (unsigned long long)ms.retransmits);
+		 (unsigned long long)ms.bytes_out, (unsigned long long)ms.retransmits,
+		 (unsigned long long)ms.fast_retransmits, (unsigned long long)ms.tail_probes,
+		 (unsigned long long)ms.timeouts, (unsigned long long)ms.dup_frames);
 	return buf;
 }
 

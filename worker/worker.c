@@ -224,7 +224,7 @@ worker_session_path(struct worker *w, struct session *s)
 void
 worker_session_gone(struct worker *w, struct session *s, int code, const char *why)
 {
-	char sum[256];
+	char sum[384];
 
 	if (s->state == SESS_UP || s->st.rx_pkts > 0)
 		log_info("session with %s: %s", s->peer_name, session_summary(s, sum, sizeof(sum)));
@@ -634,7 +634,7 @@ start_client(struct worker *w)
 static void
 worker_cleanup(struct worker *w)
 {
-	char sum[256];
+	char sum[384];
 
 	for (int i = 0; i < WORKER_MAX_SESSIONS; i++) {
 		if (w->sess[i] != NULL) {
