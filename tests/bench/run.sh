@@ -73,6 +73,7 @@ if [[ -z ${BENCH_PERF:-} ]]; then
 	command -v perf >/dev/null 2>&1 && BENCH_PERF=1
 fi
 WINDOW=12 # p2pd's default max_depth, packets per stream
+DEEP=64   # the larger max_depth of the bench_depth rows
 KCP_MTU=1200
 IPERF_PORT=5201
 LOCAL_PORT=33000
@@ -222,6 +223,24 @@ bench_mode() { # bench_mode MODE
 	p2p_pair 1 "m$m" "$IPERF_PORT" "$LOCAL_PORT" "$m"
 	rss_idle "m$m" "im$m" "tm$m"
 	iperf "m$m" 127.0.0.1 "$LOCAL_PORT" "im$m" "tm$m"
+}
+
+# bench_depth MODE DEPTH: bench_mode with max_depth DEPTH on both ends instead
+# of the default 12 (the initiator's bounds what it sends, the target's what it
+# buffers), to show what the default window costs on this path.
+bench_depth() {
+	local m=$1 d=$2 tag="m${1}d${2}" uid secret
+	iperf_server srv 127.0.0.1
+	read -r uid secret <<<"$(p2p_device 1)"
+	p2p_target_conf "$E2E_TMP/t$tag.conf" "proxy_dest_port $IPERF_PORT" "max_depth $d" \
+		"UID $uid" "secret $secret"
+	p2p_initiator_conf "$E2E_TMP/i$tag.conf" "proxy_local_port $LOCAL_PORT" "encryption $m" \
+		"max_depth $d" "remote_address $uid"
+	spawn "$NS_TGT" "t$tag" "$CONNECTD" -s -f "$E2E_TMP/t$tag.conf"
+	wait_log "t$tag" '^!!status registered' 10
+	spawn "$NS_INI" "i$tag" "$CONNECTD" -s -f "$E2E_TMP/i$tag.conf"
+	wait_log "i$tag" '^Proxy started\.' 15
+	iperf "$tag" 127.0.0.1 "$LOCAL_PORT" "i$tag" "t$tag"
 }
 
 bench_loss() {
@@ -447,6 +466,7 @@ p2p_rdv_conf
 p2p_start_rdv
 
 res secs "$SECS"
+res deep "$DEEP"
 res loss_pct "$LOSS_PCT"
 res relay_rate "$RELAY_RATE"
 res cpus "$(nproc)"
@@ -458,6 +478,9 @@ scenario "crypto: one core's XXTEA and mode 2 seal rate" bench_crypto
 scenario "iperf3 direct TCP, no tunnel" bench_direct
 for m in 0 2 3; do
 	scenario "iperf3 through p2pd, mode $m" bench_mode "$m"
+done
+for m in 2 3; do
+	scenario "iperf3 through p2pd, mode $m, max_depth $DEEP" bench_depth "$m" "$DEEP"
 done
 if command -v kcptun-client >/dev/null 2>&1 && command -v kcptun-server >/dev/null 2>&1; then
 	res kcptun_version "$(kcptun-client -v 2>&1 | head -n 1)"
