@@ -262,11 +262,25 @@ stream_rto(const struct mux *m, const struct stream *s)
 	return rto > MUX_RTO_MAX_MS ? MUX_RTO_MAX_MS : rto;
 }
 
+/* The zero-window probe interval. The window usually shuts only until the
+ * receiver's next write to its TCP socket, and the ACK that reopens it can be
+ * lost like any packet: so the first probe goes out after twice the smoothed
+ * RTT (at least MUX_TLP_MIN_MS), as a tail probe would, not after an RTO
+ * (200 ms at least, hundreds of round trips on a fast path). It doubles with
+ * every probe that brings no progress, so a reader that really stopped is
+ * probed ever less often, up to MUX_PERSIST_MAX_MS. The RTO before the first
+ * RTT sample. */
 static uint64_t
 persist_interval(const struct mux *m, const struct stream *s)
 {
 	uint64_t t = mux_rtt_rto_ms(&m->rtt);
 	unsigned b = s->persist_backoff;
+
+	if (m->rtt.samples > 0) {
+		t = (2 * m->rtt.srtt_us + 999) / 1000;
+		if (t < MUX_TLP_MIN_MS)
+			t = MUX_TLP_MIN_MS;
+	}
 
 	while (b-- > 0 && t < MUX_PERSIST_MAX_MS)
 		t *= 2;

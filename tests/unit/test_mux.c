@@ -1287,6 +1287,53 @@ test_slow_reader(void **state)
 	net_free(n);
 }
 
+/* The reader stops only briefly, and the ACK that reopens the window is
+ * lost: nothing is in flight, so only a zero-window probe can bring the new
+ * window. It goes out after about two round trips (doubling while the window
+ * stays shut), not after an RTO: 200 ms at least, which on a fast path is
+ * hundreds of round trips lost for each such ACK. 10 ms round trip here. */
+static void
+test_window_update_lost(void **state)
+{
+	struct net *n = net_new(72, 8, 8);
+	struct tstream *tb;
+	uint64_t t0, resumed = 0;
+	uint32_t id;
+
+	(void)state;
+	n->delay = 5;
+	n->flush_each = 1;
+	n->side[1].accept_tx = 0;
+	net_start(n);
+	open_stream(&n->side[0], 1000); /* an RTT sample first */
+	assert_int_equal(net_run(n, all_closed, 1000), 1);
+	n->side[1].ts[3].paused = 1; /* the next stream's reader */
+	id = open_stream(&n->side[0], 100000);
+	assert_int_equal(id, 3);
+	tb = &n->side[1].ts[3];
+	assert_int_equal(net_run(n, nothing, n->now + 60), 0);
+	assert_int_equal(tb->rx_count, 0);
+	assert_int_equal(mux_writable(n->side[0].m, 3), 0); /* the window is shut */
+
+	tb->paused = 0; /* the reader drains; its window update is lost */
+	n->drop_from[1] = 1;
+	drain(&n->side[1], 3);
+	n->drop_from[1] = 0;
+	assert_true(n->dropped > 0);
+	t0 = n->now;
+	assert_int_equal(net_run(n, all_closed, n->now + 600000), 1);
+	check_all_clean(n);
+	for (size_t i = 0; i < n->nlog && resumed == 0; i++)
+		if (n->log[i].from == 0 && n->log[i].type == 1 && n->log[i].id == 3 &&
+		    n->log[i].at > t0)
+			resumed = n->log[i].at; /* new data once the probe's answer came */
+	assert_true(resumed > t0);
+	assert_true(resumed - t0 < MUX_RTO_MIN_MS / 2);
+	report(n, "window_update_lost");
+	run_to_idle(n);
+	net_free(n);
+}
+
 /* Never more than max_depth unacknowledged data packets of one stream on the
  * wire (checked by check_depth on every frame of every test; here it is made
  * to matter: different depths per side, loss and reordering). */
@@ -2179,6 +2226,7 @@ main(void)
 	    cmocka_unit_test(test_rto_resends_window),
 	    cmocka_unit_test(test_fin_rules),
 	    cmocka_unit_test(test_slow_reader),
+	    cmocka_unit_test(test_window_update_lost),
 	    cmocka_unit_test(test_max_depth),
 	    cmocka_unit_test(test_karn_backoff),
 	    cmocka_unit_test(test_fast_retransmit),
