@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 struct sandbox_opts {
 	/* Account to drop to when the process runs as root (worker_user), or NULL
@@ -55,6 +56,16 @@ int sandbox_selftest(FILE *out);
  * file writes (unless stdio goes to a file), enough descriptors. Returns 0, or
  * -1 with the reason in err. */
 int sandbox_set_rlimits(char *err, size_t errlen);
+/* The account a worker started as root drops to. */
+struct sandbox_user {
+	uid_t uid;
+	gid_t gid;
+	char name[64];
+};
+/* Look up the worker user name into u. Returns 0, or -1 with err saying it
+ * does not exist (and how to choose another), could not be looked up, or has
+ * uid 0. */
+int sandbox_lookup_user(const char *name, struct sandbox_user *u, char *err, size_t errlen);
 /* Put "sandbox: <what>[: strerror(e)]" (e 0: no reason) in err; returns -1. */
 int sandbox_fail(char *err, size_t errlen, int e, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

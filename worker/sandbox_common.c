@@ -1,10 +1,11 @@
-/* sandbox_common: what every platform's sandbox shares: the error message
- * and the resource limits. */
+/* sandbox_common: what every platform's sandbox shares: the error message,
+ * the worker user's lookup and the resource limits. */
 #include "worker/sandbox.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 
 #define SANDBOX_NOFILE 4096 /* sockets for hundreds of TCP connections */
 
@@ -78,5 +80,34 @@ sandbox_set_rlimits(char *err, size_t errlen)
 			log_debug("cannot raise RLIMIT_NOFILE to %lu: %s",
 				  (unsigned long)rl.rlim_cur, strerror(errno));
 	}
+	return 0;
+}
+
+int
+sandbox_lookup_user(const char *name, struct sandbox_user *u, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(name);
+	if (pw == NULL) {
+		if (errno != 0 && errno != ENOENT && errno != ESRCH)
+			return sandbox_fail(err, errlen, errno, "cannot look up worker user '%s'",
+					    name);
+		return sandbox_fail(
+		    err, errlen, 0,
+		    "worker user '%s' does not exist (create it, or set worker_user in "
+		    "p2pd.conf / P2PD_WORKER_USER to an unprivileged account such as nobody)",
+		    name);
+	}
+	if (pw->pw_uid == 0)
+		return sandbox_fail(
+		    err, errlen, 0,
+		    "worker user '%s' has uid 0; the worker must run unprivileged (use an "
+		    "account such as nobody)",
+		    name);
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	str_lcpy(u->name, name, sizeof(u->name));
 	return 0;
 }

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,32 +28,17 @@
 static int
 drop_to(const char *name, char *err, size_t errlen)
 {
-	struct passwd *pw;
-	uid_t uid;
-	gid_t gid;
+	struct sandbox_user u;
 
-	errno = 0;
-	if ((pw = getpwnam(name)) == NULL)
-		return sandbox_fail(
-		    err, errlen, 0,
-		    "worker user '%s' does not exist (create it, or set worker_user in "
-		    "p2pd.conf / P2PD_WORKER_USER to an unprivileged account such as nobody)",
-		    name);
-	if (pw->pw_uid == 0)
-		return sandbox_fail(
-		    err, errlen, 0,
-		    "worker user '%s' has uid 0; the worker must run unprivileged (use an "
-		    "account such as nobody)",
-		    name);
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
-	if (setgroups(1, &gid) == -1)
+	if (sandbox_lookup_user(name, &u, err, errlen) == -1)
+		return -1;
+	if (setgroups(1, &u.gid) == -1)
 		return sandbox_fail(err, errlen, errno, "setgroups for worker user %s", name);
-	if (setgid(gid) == -1 || setegid(gid) == -1)
+	if (setgid(u.gid) == -1 || setegid(u.gid) == -1)
 		return sandbox_fail(err, errlen, errno, "setgid for worker user %s", name);
-	if (setuid(uid) == -1 || seteuid(uid) == -1)
+	if (setuid(u.uid) == -1 || seteuid(u.uid) == -1)
 		return sandbox_fail(err, errlen, errno, "setuid for worker user %s", name);
-	if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid)
+	if (getuid() != u.uid || geteuid() != u.uid || getgid() != u.gid || getegid() != u.gid)
 		return sandbox_fail(err, errlen, 0, "ids did not change to worker user %s", name);
 	if (setuid(0) != -1 || seteuid(0) != -1)
 		return sandbox_fail(err, errlen, 0, "could become root again after dropping to %s",

@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <seccomp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -261,46 +260,7 @@ static const struct sc_rule sc_rules[] = {
     DENY(chroot, EACCES),
 };
 
-/* ---- small helpers ---- */
-
-/* ---- 1. the worker user ---- */
-
-struct sb_user {
-	uid_t uid;
-	gid_t gid;
-	char name[64];
-};
-
-static int
-lookup_user(const char *name, struct sb_user *u, char *err, size_t errlen)
-{
-	struct passwd *pw;
-
-	errno = 0;
-	pw = getpwnam(name);
-	if (pw == NULL) {
-		if (errno != 0 && errno != ENOENT && errno != ESRCH)
-			return sandbox_fail(err, errlen, errno, "cannot look up worker user '%s'",
-					    name);
-		return sandbox_fail(
-		    err, errlen, 0,
-		    "worker user '%s' does not exist (create it, or set worker_user in "
-		    "p2pd.conf / P2PD_WORKER_USER to an unprivileged account such as nobody)",
-		    name);
-	}
-	if (pw->pw_uid == 0)
-		return sandbox_fail(
-		    err, errlen, 0,
-		    "worker user '%s' has uid 0; the worker must run unprivileged (use an "
-		    "account such as nobody)",
-		    name);
-	u->uid = pw->pw_uid;
-	u->gid = pw->pw_gid;
-	str_lcpy(u->name, name, sizeof(u->name));
-	return 0;
-}
-
-/* ---- 2. empty root and privilege drop ---- */
+/* ---- 1 and 2. the worker user (sandbox_common.c), empty root, privilege drop ---- */
 
 /* chroot into a fresh directory that is unlinked before the chroot: nothing
  * can ever be created in it, and nothing is left behind in /tmp. */
@@ -328,7 +288,7 @@ enter_empty_root(char *err, size_t errlen)
 }
 
 static int
-drop_to(const struct sb_user *u, char *err, size_t errlen)
+drop_to(const struct sandbox_user *u, char *err, size_t errlen)
 {
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
@@ -609,13 +569,13 @@ sandbox_kind(void)
 int
 sandbox_enter(const struct sandbox_opts *o, char *err, size_t errlen)
 {
-	struct sb_user u;
+	struct sandbox_user u;
 	int root = geteuid() == 0;
 	int drop = root && o != NULL && o->user != NULL;
 
 	if (o == NULL)
 		return sandbox_fail(err, errlen, 0, "sandbox_enter: no options given");
-	if (drop && lookup_user(o->user, &u, err, errlen) == -1)
+	if (drop && sandbox_lookup_user(o->user, &u, err, errlen) == -1)
 		return -1;
 	tzset(); /* read the local time zone while /etc is reachable */
 	prepare_sanitizers();
