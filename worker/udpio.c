@@ -348,14 +348,12 @@ udpio_send(struct udpio *u, const struct sockaddr *to, socklen_t tolen, const ui
 		send_one(u, to, tolen, p, n);
 		return;
 	}
-	if (u->nq == UDPIO_BATCH)
-		udpio_flush(u);
 	memcpy(&u->to[u->nq], to, tolen);
 	u->tolen[u->nq] = tolen;
 	memcpy(u->tx[u->nq], p, n);
 	u->len[u->nq] = n;
 	u->nq++;
-	if (u->nq >= u->burst)
+	if (u->nq >= u->burst) /* burst <= UDPIO_BATCH: the queue is never full here */
 		udpio_flush(u);
 }
 

@@ -1,7 +1,8 @@
 /* udpio: batched I/O on the worker's UDP socket.
  *
  * Sending: udpio_send() queues a datagram; udpio_flush() sends the queue,
- * in order, once per event-loop turn (and by itself when the queue is full).
+ * in order, once per event-loop turn (and by itself once it holds a burst,
+ * udpio_set_burst).
  * On Linux the queue goes out with one sendmmsg(2) call, and runs of
  * equal-sized datagrams to one address become one UDP GSO send
  * (UDP_SEGMENT) that the kernel cuts into the same datagrams on the wire.
@@ -78,10 +79,9 @@ int udpio_gro(const struct udpio *u);
  * burst costs one more system call. The default is UDPIO_BATCH. */
 void udpio_set_burst(struct udpio *u, size_t burst);
 
-/* Queue one datagram of n bytes for to (copied). A full queue is flushed
- * first, and a queue that reaches the burst size right after; a datagram
- * larger than UDPIO_SLOT is sent at once, after the queue, so the order is
- * kept. */
+/* Queue one datagram of n bytes for to (copied); the queue is sent once it
+ * holds the burst size (UDPIO_BATCH at most). A datagram larger than
+ * UDPIO_SLOT is sent at once, after the queue, so the order is kept. */
 void udpio_send(struct udpio *u, const struct sockaddr *to, socklen_t tolen, const uint8_t *p,
 		size_t n);
 /* Send every queued datagram, in order. Returns how many the kernel accepted;

@@ -347,7 +347,6 @@ udp_dgram(void *ctx, const struct udpio_dgram *d)
 
 	if (w->exiting)
 		return;
-	w->st.rx_dgrams++;
 	dispatch(w, d->p, d->n, d->from, d->fromlen);
 }
 
