@@ -262,6 +262,16 @@ stream_rto(const struct mux *m, const struct stream *s)
 	return rto > MUX_RTO_MAX_MS ? MUX_RTO_MAX_MS : rto;
 }
 
+/* Twice the smoothed RTT in ms, at least MUX_TLP_MIN_MS: the first wait of
+ * a tail loss probe and of a zero-window probe (needs an RTT sample). */
+static uint64_t
+probe_base(const struct mux *m)
+{
+	uint64_t t = (2 * m->rtt.srtt_us + 999) / 1000;
+
+	return t < MUX_TLP_MIN_MS ? MUX_TLP_MIN_MS : t;
+}
+
 /* The zero-window probe interval. The window usually shuts only until the
  * receiver's next write to its TCP socket, and the ACK that reopens it can be
  * lost like any packet: so the first probe goes out after twice the smoothed
@@ -276,11 +286,8 @@ persist_interval(const struct mux *m, const struct stream *s)
 	uint64_t t = mux_rtt_rto_ms(&m->rtt);
 	unsigned b = s->persist_backoff;
 
-	if (m->rtt.samples > 0) {
-		t = (2 * m->rtt.srtt_us + 999) / 1000;
-		if (t < MUX_TLP_MIN_MS)
-			t = MUX_TLP_MIN_MS;
-	}
+	if (m->rtt.samples > 0)
+		t = probe_base(m);
 
 	while (b-- > 0 && t < MUX_PERSIST_MAX_MS)
 		t *= 2;
@@ -309,9 +316,7 @@ tlp_interval(const struct mux *m, const struct stream *s)
 
 	if (m->rtt.samples == 0)
 		return 0;
-	t = (2 * m->rtt.srtt_us + 999) / 1000;
-	if (t < MUX_TLP_MIN_MS)
-		t = MUX_TLP_MIN_MS;
+	t = probe_base(m);
 	if (!s->last_ackreq)
 		t += MUX_ACK_DELAY_MS;
 	for (unsigned b = s->tlp_count; b > 0 && t < MUX_RTO_MAX_MS; b--)
