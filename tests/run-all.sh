@@ -24,8 +24,11 @@ for t in "$BUILD"/tests/test_*; do
 	rc=$?
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+	k=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
 	p=${p:-0}
 	f=${f:-0}
+	k=${k:-0}
+	skip=$((skip + k))
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1 # crashed, or failed before cmocka could count
 	fi
@@ -35,6 +38,8 @@ for t in "$BUILD"/tests/test_*; do
 		cat "$out"
 		failed_names="$failed_names $name"
 		echo "FAIL $name ($p passed, $f failed, exit $rc)"
+	elif [ "$k" -gt 0 ]; then
+		echo "ok   $name ($p passed, $k skipped: $(sed -n 's/^\[  SKIPPED \] \(test_.*\)/\1/p' "$out" | tr '\n' ' '))"
 	else
 		echo "ok   $name ($p passed)"
 	fi
