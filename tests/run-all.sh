@@ -39,7 +39,7 @@ for t in "$BUILD"/tests/test_*; do
 		failed_names="$failed_names $name"
 		echo "FAIL $name ($p passed, $f failed, exit $rc)"
 	elif [ "$k" -gt 0 ]; then
-		echo "ok   $name ($p passed, $k skipped: $(sed -n 's/^\[  SKIPPED \] \(test_.*\)/\1/p' "$out" | tr '\n' ' '))"
+		echo "ok   $name ($p passed, $k skipped: $(sed -n 's/^\[  SKIPPED \] \(test_.*\)/\1/p' "$out" | sort -u | tr '\n' ' ' | sed 's/ $//'))"
 	else
 		echo "ok   $name ($p passed)"
 	fi
