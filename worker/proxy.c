@@ -53,9 +53,14 @@ struct bridge {
 	uint8_t inbuf[IN_CHUNK];
 };
 
+/* How long the proxy port stops accepting after accept() ran out of
+ * descriptors or memory (the pending client stays queued meanwhile). */
+#define ACCEPT_PAUSE_S 1.0
+
 struct listener {
 	int fd;
 	ev_io io;
+	ev_timer pause; /* accepting again after a shortage of descriptors */
 	struct ev_loop *loop;
 	struct worker *w;
 	struct bridge *b;
@@ -463,9 +468,18 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 		int fd = accept(l->fd, (struct sockaddr *)&ss, &len);
 
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* the client stays queued and the port readable: stop
+				 * watching it for a while instead of spinning */
+				log_warn("accept on the proxy port (not accepting for %.0f s)",
+					 ACCEPT_PAUSE_S);
+				ev_io_stop(l->loop, &l->io);
+				ev_timer_start(l->loop, &l->pause);
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+				   errno != ECONNABORTED) {
 				log_warn("accept on the proxy port");
+			}
 			return;
 		}
 		if (fd_nonblock_cloexec(fd) == -1) {
@@ -538,6 +552,16 @@ fail:
 	return NULL;
 }
 
+static void
+accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct listener *l = t->data;
+
+	(void)revents;
+	if (l->b != NULL)
+		ev_io_start(loop, &l->io);
+}
+
 void
 listener_attach(struct listener *l, struct ev_loop *loop, struct worker *w)
 {
@@ -545,6 +569,8 @@ listener_attach(struct listener *l, struct ev_loop *loop, struct worker *w)
 	l->w = w;
 	ev_io_init(&l->io, accept_cb, l->fd, EV_READ);
 	l->io.data = l;
+	ev_timer_init(&l->pause, accept_resume_cb, ACCEPT_PAUSE_S, 0.0);
+	l->pause.data = l;
 }
 
 void
@@ -557,8 +583,10 @@ listener_enable(struct listener *l, struct bridge *b)
 void
 listener_disable(struct listener *l)
 {
-	if (l->loop != NULL)
+	if (l->loop != NULL) {
 		ev_io_stop(l->loop, &l->io);
+		ev_timer_stop(l->loop, &l->pause);
+	}
 	l->b = NULL;
 }
 
