@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/acceptor.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "worker/mux.h"
@@ -53,14 +54,9 @@ struct bridge {
 	uint8_t inbuf[IN_CHUNK];
 };
 
-/* How long the proxy port stops accepting after accept() ran out of
- * descriptors or memory (the pending client stays queued meanwhile). */
-#define ACCEPT_PAUSE_S 1.0
-
 struct listener {
 	int fd;
-	ev_io io;
-	ev_timer pause; /* accepting again after a shortage of descriptors */
+	struct acceptor acc; /* pauses instead of spinning when out of descriptors */
 	struct ev_loop *loop;
 	struct worker *w;
 	struct bridge *b;
@@ -465,23 +461,10 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 		char a[SOCKADDR_STRLEN];
 		uint32_t id;
 		struct conn *c;
-		int fd = accept(l->fd, (struct sockaddr *)&ss, &len);
+		int fd = acceptor_accept(l->loop, &l->acc, (struct sockaddr *)&ss, &len);
 
-		if (fd == -1) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				/* the client stays queued and the port readable: stop
-				 * watching it for a while instead of spinning */
-				log_warn("accept on the proxy port (not accepting for %.0f s)",
-					 ACCEPT_PAUSE_S);
-				ev_io_stop(l->loop, &l->io);
-				ev_timer_start(l->loop, &l->pause);
-			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-				   errno != ECONNABORTED) {
-				log_warn("accept on the proxy port");
-			}
+		if (fd == -1)
 			return;
-		}
 		if (fd_nonblock_cloexec(fd) == -1) {
 			close(fd);
 			continue;
@@ -552,41 +535,26 @@ fail:
 	return NULL;
 }
 
-static void
-accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct listener *l = t->data;
-
-	(void)revents;
-	if (l->b != NULL)
-		ev_io_start(loop, &l->io);
-}
-
 void
 listener_attach(struct listener *l, struct ev_loop *loop, struct worker *w)
 {
 	l->loop = loop;
 	l->w = w;
-	ev_io_init(&l->io, accept_cb, l->fd, EV_READ);
-	l->io.data = l;
-	ev_timer_init(&l->pause, accept_resume_cb, ACCEPT_PAUSE_S, 0.0);
-	l->pause.data = l;
+	acceptor_init(&l->acc, l->fd, accept_cb, l, "the proxy port");
 }
 
 void
 listener_enable(struct listener *l, struct bridge *b)
 {
 	l->b = b;
-	ev_io_start(l->loop, &l->io);
+	acceptor_start(l->loop, &l->acc);
 }
 
 void
 listener_disable(struct listener *l)
 {
-	if (l->loop != NULL) {
-		ev_io_stop(l->loop, &l->io);
-		ev_timer_stop(l->loop, &l->pause);
-	}
+	if (l->loop != NULL)
+		acceptor_stop(l->loop, &l->acc);
 	l->b = NULL;
 }
 
