@@ -437,6 +437,23 @@ read_all(const struct rbuf *r, const char **why)
 }
 
 /*
+ * The common end of begin_tailed, begin_relay and INTRO_ACK, once the length
+ * (at least 2 + RDV_MAC_LEN) is checked: with key, check the tail MAC; then
+ * set r over everything before the MAC and read type and version.
+ */
+static int
+open_tailed(struct rbuf *r, const uint8_t *p, size_t n, uint8_t type, const uint8_t *key,
+	    const char **why)
+{
+	if (key != NULL && rdv_verify_tail_mac(p, n, key, RDV_SECRET_LEN) == -1) {
+		set_why(why, "message authentication failed");
+		return -1;
+	}
+	rbuf_init(r, p, n - RDV_MAC_LEN);
+	return get_head(r, type, why);
+}
+
+/*
  * Start reading a message that ends in a tail MAC. With key (a message from
  * the server) the type byte is checked first, then the length, then the MAC;
  * without key only the length (else *why = range_msg). Then r is set over
@@ -454,12 +471,7 @@ begin_tailed(struct rbuf *r, const uint8_t *p, size_t n, uint8_t type, const uin
 		set_why(why, range_msg);
 		return -1;
 	}
-	if (key != NULL && rdv_verify_tail_mac(p, n, key, RDV_SECRET_LEN) == -1) {
-		set_why(why, "message authentication failed");
-		return -1;
-	}
-	rbuf_init(r, p, n - RDV_MAC_LEN);
-	return get_head(r, type, why);
+	return open_tailed(r, p, n, type, key, why);
 }
 
 /* ---- HELLO ---- */
@@ -862,8 +874,7 @@ rdv_parse_intro_ack(const uint8_t *p, size_t n, struct rdv_intro_ack *m, const c
 		set_why(why, "INTRO_ACK too short");
 		return -1;
 	}
-	rbuf_init(&r, p, n - RDV_MAC_LEN);
-	if (get_head(&r, RDV_INTRO_ACK, why) == -1)
+	if (open_tailed(&r, p, n, RDV_INTRO_ACK, NULL, why) == -1)
 		return -1;
 	rbuf_get(&r, m->login_id, RDV_LOGIN_ID_LEN);
 	rbuf_get(&r, m->session_id, RDV_SESSION_ID_LEN);
@@ -912,12 +923,7 @@ begin_relay(struct rbuf *r, const uint8_t *p, size_t n, uint8_t type, size_t ove
 		set_why(why, "relay message longer than its header, 1472 bytes and a mac");
 		return -1;
 	}
-	if (key != NULL && rdv_verify_tail_mac(p, n, key, RDV_SECRET_LEN) == -1) {
-		set_why(why, "message authentication failed");
-		return -1;
-	}
-	rbuf_init(r, p, n - RDV_MAC_LEN);
-	return get_head(r, type, why);
+	return open_tailed(r, p, n, type, key, why);
 }
 
 /* The rest of r is the inner datagram: point at it and check it. */

@@ -298,17 +298,24 @@ client_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	}
 }
 
-/* Tells a client over the limit that p2pd is busy, without waiting. */
+/* Sends a whole error reply (the error line and the end) on fd, without
+ * waiting: best effort, for a client about to be closed. */
 static void
-refuse_busy(int fd)
+send_error_now(int fd, enum ctl_err code, const char *msg)
 {
 	char line[CTL_MAX_MSG];
-	int n = ctl_format_error(line, sizeof(line), CTL_E_BUSY,
-				 "too many control clients at once; try again");
+	int n = ctl_format_error(line, sizeof(line), code, msg);
 	int m = n > 0 ? ctl_format_end(line + n, sizeof(line) - (size_t)n) : -1;
 
 	if (m > 0)
 		(void)send(fd, line, (size_t)(n + m), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Tells a client over the limit that p2pd is busy, without waiting. */
+static void
+refuse_busy(int fd)
+{
+	send_error_now(fd, CTL_E_BUSY, "too many control clients at once; try again");
 	close(fd);
 }
 
@@ -513,13 +520,7 @@ ctl_close(struct ctl *ctl)
 	while (ctl->clients != NULL) {
 		struct ctl_client *c = ctl->clients;
 		if (c->st == C_WAIT) {
-			char line[CTL_MAX_MSG];
-			int n = ctl_format_error(line, sizeof(line), CTL_E_SHUTDOWN,
-						 "p2pd is shutting down");
-			int m = n > 0 ? ctl_format_end(line + n, sizeof(line) - (size_t)n) : -1;
-			if (m > 0)
-				(void)send(c->fd, line, (size_t)(n + m),
-					   MSG_NOSIGNAL | MSG_DONTWAIT);
+			send_error_now(c->fd, CTL_E_SHUTDOWN, "p2pd is shutting down");
 		} else if (c->st == C_WRITE && c->outoff < c->outlen) {
 			/* best effort, without waiting */
 			(void)send(c->fd, c->out + c->outoff, c->outlen - c->outoff,

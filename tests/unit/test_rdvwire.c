@@ -143,6 +143,7 @@ check_truncations(parse_fn fn, const uint8_t *pkt, size_t n, const uint8_t *key,
 	} out;
 	uint8_t big[RDV_MAX_DGRAM + 64];
 
+	assert_true(n < sizeof(big));
 	assert_int_equal(fn(pkt, n, &out, key), 0);
 	for (size_t i = 0; i < n; i++)
 		assert_int_not_equal(fn(pkt, i, &out, key), 0);
@@ -167,6 +168,7 @@ check_flips(parse_fn fn, const uint8_t *pkt, size_t n, const uint8_t *key)
 		struct rdv_relay r;
 	} out;
 
+	assert_true(n <= sizeof(m));
 	for (size_t i = 0; i < n; i++) {
 		for (int bit = 0; bit < 8; bit++) {
 			memcpy(m, pkt, n);
