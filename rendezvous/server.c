@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/keys.h"
+#include "common/acceptor.h"
 #include "common/log.h"
 #include "common/rdvwire.h"
 #include "common/replay.h"
@@ -50,7 +51,7 @@ struct server {
 	int nips, nports;		/* 1 or 2 of each */
 	struct sockaddr_storage ips[2]; /* listen address, alt_address (ports 0) */
 	uint16_t ports[2];		/* listen port, alt_port */
-	ev_io tcp;
+	struct acceptor tcp;		/* the TCP check port; pauses when out of descriptors */
 	ev_timer tick;
 	ev_timer stats;
 	struct registry *reg;
@@ -1051,19 +1052,14 @@ udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 tcp_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct server *srv = SERVER_OF(w, tcp);
+	struct server *srv = w->data;
 	int fd;
 
-	(void)loop;
 	(void)revents;
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
-		if ((fd = accept(w->fd, NULL, NULL)) < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("accept");
+		if ((fd = acceptor_accept(loop, &srv->tcp, NULL, NULL)) < 0)
 			return;
-		}
-		/* A fresh socket's send buffer is empty: the short banner fits. */
+			/* A fresh socket's send buffer is empty: the short banner fits. */
 #ifdef MSG_NOSIGNAL
 		(void)send(fd, SRV_BANNER, sizeof(SRV_BANNER) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 #else
@@ -1185,8 +1181,8 @@ open_sockets(struct server *srv, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	ev_io_init(&srv->tcp, tcp_cb, fd, EV_READ);
-	ev_io_start(srv->loop, &srv->tcp);
+	acceptor_init(&srv->tcp, fd, tcp_cb, srv, "the TCP check port");
+	acceptor_start(srv->loop, &srv->tcp);
 	return 0;
 }
 
@@ -1211,7 +1207,7 @@ server_new(struct ev_loop *loop, struct rdv_conf *conf, char *err, size_t errlen
 	srv->loop = loop;
 	srv->conf = *conf;
 	memset(conf, 0, sizeof(*conf));
-	srv->tcp.fd = -1;
+	srv->tcp.io.fd = -1;
 	ev_timer_init(&srv->tick, tick_cb, 0.0, 0.0);
 	ev_timer_init(&srv->stats, stats_cb, SRV_STATS_EVERY_S, SRV_STATS_EVERY_S);
 	randombytes_buf(srv->kserver, sizeof(srv->kserver));
@@ -1246,9 +1242,9 @@ server_free(struct server *srv)
 		ev_io_stop(srv->loop, &srv->udp[i].io);
 		close(srv->udp[i].io.fd);
 	}
-	if (srv->tcp.fd >= 0) {
-		ev_io_stop(srv->loop, &srv->tcp);
-		close(srv->tcp.fd);
+	if (srv->tcp.io.fd >= 0) {
+		acceptor_stop(srv->loop, &srv->tcp);
+		close(srv->tcp.io.fd);
 	}
 	ev_timer_stop(srv->loop, &srv->tick);
 	ev_timer_stop(srv->loop, &srv->stats);

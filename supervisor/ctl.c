@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/acceptor.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -47,7 +48,7 @@ struct ctl_client {
 struct ctl {
 	struct ev_loop *loop;
 	int fd;
-	ev_io io;
+	struct acceptor acc; /* pauses instead of spinning when out of descriptors */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	dev_t dev;
 	ino_t ino;
@@ -327,13 +328,9 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
 		struct ctl_client *c;
-		int fd = accept(ctl->fd, NULL, NULL);
-		if (fd == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("accept on %s", ctl->path);
+		int fd = acceptor_accept(loop, &ctl->acc, NULL, NULL);
+		if (fd == -1)
 			return;
-		}
 		if (fd_nonblock_cloexec(fd) == -1) {
 			close(fd);
 			continue;
@@ -503,9 +500,8 @@ ctl_open(struct ev_loop *loop, const char *path, const char *group, ctl_handler 
 		return NULL;
 	}
 	set_group(path, group);
-	ev_io_init(&ctl->io, accept_cb, ctl->fd, EV_READ);
-	ctl->io.data = ctl;
-	ev_io_start(loop, &ctl->io);
+	acceptor_init(&ctl->acc, ctl->fd, accept_cb, ctl, ctl->path);
+	acceptor_start(loop, &ctl->acc);
 	log_info("control socket %s (mode 0660)", path);
 	return ctl;
 }
@@ -528,7 +524,7 @@ ctl_close(struct ctl *ctl)
 		}
 		client_free(c);
 	}
-	ev_io_stop(ctl->loop, &ctl->io);
+	acceptor_stop(ctl->loop, &ctl->acc);
 	close(ctl->fd);
 	/* Remove the socket only if it is still ours. */
 	if (lstat(ctl->path, &st) == 0 && st.st_dev == ctl->dev && st.st_ino == ctl->ino)
