@@ -32,14 +32,7 @@
 #include "common/keys.h"
 #include "common/xxtea.h"
 #include "worker/datapkt.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
+#include "tests/fuzz/fuzz.h"
 
 #define IDX 0x0a0b0c0du
 

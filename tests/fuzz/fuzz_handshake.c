@@ -30,14 +30,7 @@
 
 #include "common/keys.h"
 #include "worker/handshake.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
+#include "tests/fuzz/fuzz.h"
 
 #define SID	0x1122334455667788ULL
 #define I_INDEX 0xa1a2a3a4u

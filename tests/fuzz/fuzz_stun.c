@@ -23,14 +23,7 @@
 
 #include "common/stun.h"
 #include "common/util.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
+#include "tests/fuzz/fuzz.h"
 
 static struct stun_server servers[4];
 static struct sockaddr_storage from4, from6, from_mapped;

@@ -191,16 +191,23 @@ dump(const char *title, const char *out)
 	}
 }
 
+/* Prints a child's report and how it ended (to explain a failure). */
+static void
+explain(const char *out, int status)
+{
+	dump("child report:", out);
+	if (WIFSIGNALED(status))
+		print_error("child killed by signal %d\n", WTERMSIG(status));
+	else
+		print_error("child exit status %d\n", WEXITSTATUS(status));
+}
+
 /* Every check passed and the child exited 0. */
 static void
 assert_clean(const char *out, int status)
 {
 	if (strstr(out, "FAIL") != NULL || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		dump("child report:", out);
-		if (WIFSIGNALED(status))
-			print_error("child killed by signal %d\n", WTERMSIG(status));
-		else
-			print_error("child exit status %d\n", WEXITSTATUS(status));
+		explain(out, status);
 		fail();
 	}
 	assert_non_null(strstr(out, "ok "));
@@ -282,6 +289,21 @@ fixture_free(struct fixture *f)
 	close(f->udp_rx);
 	close(f->tcp_lsn);
 	close(f->tcp_pre);
+}
+
+/* Runs body in a sandboxed child (prep first, before entry) with a fresh
+ * fixture as its argument, then checks that the child reported no failure. */
+static void
+run_with_fixture(const struct sandbox_opts *o, child_fn prep, child_fn body)
+{
+	struct fixture f;
+	char out[16384];
+	int st;
+
+	fixture_init(&f);
+	run_child(o, prep, body, &f, out, sizeof(out), &st);
+	fixture_free(&f);
+	assert_clean(out, st);
 }
 
 /* The child's fds 0-2 on /dev/null: no log file, so RLIMIT_FSIZE becomes 0. */
@@ -377,19 +399,13 @@ static void
 test_forbidden(void **state)
 {
 	struct sandbox_opts o = {.allow_connect = 1, .allow_inet6 = 1};
-	struct fixture f;
-	char out[16384];
-	int st;
 
 	(void)state;
 	/* No worker user: as root, the process is chrooted but stays root, so
 	 * permissions and RLIMIT_NPROC do not apply and every error below can
 	 * only come from the filter. */
 	o.user = NULL;
-	fixture_init(&f);
-	run_child(&o, prep_devnull, check_forbidden, &f, out, sizeof(out), &st);
-	fixture_free(&f);
-	assert_clean(out, st);
+	run_with_fixture(&o, prep_devnull, check_forbidden);
 }
 
 static void
@@ -459,16 +475,10 @@ static void
 test_allowed(void **state)
 {
 	struct sandbox_opts o = {.allow_connect = 1, .allow_inet6 = 1};
-	struct fixture f;
-	char out[16384];
-	int st;
 
 	(void)state;
 	o.user = is_root() ? "nobody" : NULL;
-	fixture_init(&f);
-	run_child(&o, NULL, check_allowed, &f, out, sizeof(out), &st);
-	fixture_free(&f);
-	assert_clean(out, st);
+	run_with_fixture(&o, NULL, check_allowed);
 }
 
 /* ---- identity, chroot, rlimits ---- */
@@ -508,19 +518,13 @@ static void
 test_privilege_drop(void **state)
 {
 	struct sandbox_opts o = {.user = "nobody"};
-	struct fixture f;
-	char out[16384];
-	int st;
 
 	(void)state;
 	if (!is_root() || nobody() == NULL) {
 		skip(); /* needs root and a "nobody" account */
 		return;
 	}
-	fixture_init(&f);
-	run_child(&o, prep_devnull, check_dropped, &f, out, sizeof(out), &st);
-	fixture_free(&f);
-	assert_clean(out, st);
+	run_with_fixture(&o, prep_devnull, check_dropped);
 }
 
 /* Not root (the supervisor already started it as the worker user): no chroot,
@@ -558,19 +562,13 @@ static void
 test_unprivileged(void **state)
 {
 	struct sandbox_opts o = {.user = "nobody"}; /* ignored when not root */
-	struct fixture f;
-	char out[16384];
-	int st;
 
 	(void)state;
 	if (is_root() && nobody() == NULL) {
 		skip(); /* as root, the test first becomes "nobody" */
 		return;
 	}
-	fixture_init(&f);
-	run_child(&o, prep_become_nobody, check_unprivileged, &f, out, sizeof(out), &st);
-	fixture_free(&f);
-	assert_clean(out, st);
+	run_with_fixture(&o, prep_become_nobody, check_unprivileged);
 }
 
 /* ---- options ---- */
@@ -719,11 +717,7 @@ assert_killed(child_fn fn, const char *what)
 	run_child(&o, prep_devnull, fn, NULL, out, sizeof(out), &st);
 	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS) {
 		print_error("%s: want the child killed by SIGSYS\n", what);
-		dump("child report:", out);
-		if (WIFSIGNALED(st))
-			print_error("killed by signal %d\n", WTERMSIG(st));
-		else
-			print_error("exit status %d\n", WEXITSTATUS(st));
+		explain(out, st);
 		fail();
 	}
 }

@@ -125,16 +125,14 @@ test_parse_reply_malformed(void **state)
 	bad_reply("ok\nbanana\nend\n", "reply line 2: unexpected line");
 }
 
-/* Captures what fn writes to a FILE. */
+/* Reads back what was written to the temporary file f, and closes it. Returns
+ * the text (at most 16383 bytes), in a buffer the next call overwrites. */
 static char *
-capture(void (*fn)(FILE *, const struct p2pctl_reply *), const struct p2pctl_reply *r)
+read_back(FILE *f)
 {
 	static char buf[16384];
-	FILE *f = tmpfile();
 	size_t n;
 
-	assert_non_null(f);
-	fn(f, r);
 	rewind(f);
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	buf[n] = '\0';
@@ -142,17 +140,38 @@ capture(void (*fn)(FILE *, const struct p2pctl_reply *), const struct p2pctl_rep
 	return buf;
 }
 
-static void
-test_json(void **state)
+/* Captures what fn writes to a FILE. */
+static char *
+capture(void (*fn)(FILE *, const struct p2pctl_reply *), const struct p2pctl_reply *r)
+{
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	fn(f, r);
+	return read_back(f);
+}
+
+/* Parses the reply text (which must parse) and captures what fn prints of it. */
+static const char *
+print_reply(void (*fn)(FILE *, const struct p2pctl_reply *), const char *text)
 {
 	struct p2pctl_reply r;
 	char err[256];
 	const char *out;
 
+	assert_int_equal(p2pctl_parse_reply(text, strlen(text), &r, err, sizeof(err)), 0);
+	out = capture(fn, &r);
+	p2pctl_reply_free(&r);
+	return out;
+}
+
+static void
+test_json(void **state)
+{
+	const char *out;
+
 	(void)state;
-	assert_int_equal(
-	    p2pctl_parse_reply(status_reply, strlen(status_reply), &r, err, sizeof(err)), 0);
-	out = capture(p2pctl_print_json, &r);
+	out = print_reply(p2pctl_print_json, status_reply);
 	assert_non_null(strstr(out, "{\"workers\":[{\"uid\":\"80:00:00:00:01:00:0A:C2\",\"name\":"
 				    "\"web\",\"file\":\"/etc/p2pd/conf.d/web.conf\""));
 	assert_non_null(strstr(out, "\"last_error\":\"exit 13: no \\\"answer\\\"\\n\""));
@@ -163,23 +182,16 @@ test_json(void **state)
 				    "\"error\":\"proxy_dest_port: invalid\"}"));
 	assert_non_null(strstr(out, "\"line\":0,"));
 	assert_non_null(strstr(out, "],\"all_wanted_up\":false}\n"));
-	p2pctl_reply_free(&r);
 }
 
 static void
 json_is(const char *in, const char *want)
 {
-	static char buf[256];
 	FILE *f = tmpfile();
-	size_t n;
 
 	assert_non_null(f);
 	p2pctl_json_string(f, in);
-	rewind(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	assert_string_equal(buf, want);
+	assert_string_equal(read_back(f), want);
 }
 
 static void
@@ -200,14 +212,10 @@ test_json_string(void **state)
 static void
 test_table(void **state)
 {
-	struct p2pctl_reply r;
-	char err[256];
 	const char *out;
 
 	(void)state;
-	assert_int_equal(
-	    p2pctl_parse_reply(status_reply, strlen(status_reply), &r, err, sizeof(err)), 0);
-	out = capture(p2pctl_print_table, &r);
+	out = print_reply(p2pctl_print_table, status_reply);
 	assert_true(strncmp(out, "UID                      NAME  MODE       STATE", 47) == 0);
 	assert_non_null(strstr(out, "80:00:00:00:01:00:0A:C2  web   initiator  up:connected"));
 	assert_non_null(strstr(out, "  101  127.0.0.1:33000  direct  203.0.113.9:4000  12ms"));
@@ -218,11 +226,8 @@ test_table(void **state)
 	assert_non_null(strstr(out, "\ninvalid provisioning files (not run):\n"
 				    "  /etc/p2pd/conf.d/bad.conf:3: proxy_dest_port: invalid\n"
 				    "  /etc/p2pd/conf.d/dup.conf: UID taken\n"));
-	p2pctl_reply_free(&r);
-	assert_int_equal(p2pctl_parse_reply("ok\nend\n", 7, &r, err, sizeof(err)), 0);
-	out = capture(p2pctl_print_table, &r);
+	out = print_reply(p2pctl_print_table, "ok\nend\n");
 	assert_non_null(strstr(out, "(no workers)"));
-	p2pctl_reply_free(&r);
 }
 
 /* A fake p2pd: serves one connection with reply, then exits. */
