@@ -96,7 +96,7 @@ chomp(const char *buf, size_t len)
 int
 ctl_request_parse(const char *buf, size_t len, struct ctl_request *r, char *err, size_t errlen)
 {
-	char line[CTL_MAX_REQUEST];
+	char line[CTL_MAX_REQUEST + 1]; /* a request without its newline, and a NUL */
 	const char *why = NULL;
 	char *sp, *arg = NULL;
 	size_t pos;
@@ -190,18 +190,6 @@ ctl_pct_encode(const char *s, size_t n, char *out, size_t outlen)
 	return (int)o;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int
 ctl_pct_decode(const char *s, size_t n, char *out, size_t outlen)
 {
@@ -213,8 +201,8 @@ ctl_pct_decode(const char *s, size_t n, char *out, size_t outlen)
 			int hi, lo;
 			if (n - i < 3)
 				return -1;
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = hex_digit((unsigned char)s[i + 1]);
+			lo = hex_digit((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = hi << 4 | lo;
