@@ -6,6 +6,7 @@
 
 #include "common/keys.h"
 #include "common/log.h"
+#include "common/util.h"
 
 #define RETRY_MS      1000u
 #define RETRY_MAX_MS  30000u
@@ -30,7 +31,6 @@ logged_in(struct rdvc *c, uint64_t now)
 	c->auth_retried = 0;
 	c->last_heard_ms = now;
 	c->ka_seq = 0;
-	c->logins++;
 	c->next_ms = now + (uint64_t)c->keepalive_s * 1000u;
 }
 
@@ -52,6 +52,17 @@ send_pkt(struct rdvc *c, uint64_t now)
 	c->next_ms = now + delay;
 }
 
+/* A message could not be built (cannot happen with the bounded candidate
+ * list and checked ids): say so and try again later instead of at once, as a
+ * timer left in the past would, on every turn of the event loop. */
+static void
+build_failed(struct rdvc *c, uint64_t now, const char *what)
+{
+	log_warnx("cannot build %s for the rendezvous server; trying again in %u s", what,
+		  RETRY_MAX_MS / 1000);
+	c->next_ms = now + RETRY_MAX_MS;
+}
+
 static void
 send_hello(struct rdvc *c, uint64_t now)
 {
@@ -62,8 +73,10 @@ send_hello(struct rdvc *c, uint64_t now)
 	h.id = c->id;
 	memcpy(h.cnonce, c->cnonce, sizeof(h.cnonce));
 	n = rdv_build_hello(c->pkt, sizeof(c->pkt), &h);
-	if (n < 0)
-		return; /* cannot happen: the id was checked at init */
+	if (n < 0) {
+		build_failed(c, now, "HELLO");
+		return;
+	}
 	c->pktlen = (size_t)n;
 	c->state = RDVC_HELLO;
 	send_pkt(c, now);
@@ -85,7 +98,7 @@ send_auth(struct rdvc *c, uint64_t now)
 	a.cands = c->cands;
 	n = rdv_build_auth(c->pkt, sizeof(c->pkt), &a, c->kclient, c->klen);
 	if (n < 0) {
-		log_warnx("cannot build AUTH (candidate list too long?)");
+		build_failed(c, now, "AUTH");
 		return;
 	}
 	rdv_login_key(c->klogin, c->kclient, c->klen, c->cnonce, c->ch.snonce);
@@ -104,8 +117,10 @@ send_keepalive(struct rdvc *c, uint64_t now)
 	k.seq = ++c->ka_seq;
 	k.cands = c->cands;
 	n = rdv_build_keepalive(c->pkt, sizeof(c->pkt), &k, c->klogin);
-	if (n < 0)
+	if (n < 0) {
+		build_failed(c, now, "KEEPALIVE");
 		return;
+	}
 	c->ops->send(c->ctx, c->pkt, (size_t)n);
 	c->next_ms = now + (uint64_t)c->keepalive_s * 1000u;
 }
@@ -233,7 +248,14 @@ on_ka_ack(struct rdvc *c, const uint8_t *p, size_t n, uint64_t now)
 	    memcmp(k.login_id, c->login_id, sizeof(k.login_id)) != 0)
 		return;
 	c->last_heard_ms = now;
-	c->observed = k.observed;
+	if (!rdv_addr_equal(&k.observed, &c->observed)) {
+		char was[SOCKADDR_STRLEN], is[SOCKADDR_STRLEN];
+		log_info("the rendezvous server now sees us at %s (was %s): our NAT mapping "
+			 "changed",
+			 rdv_addr_format(&k.observed, is, sizeof(is)),
+			 rdv_addr_format(&c->observed, was, sizeof(was)));
+		c->observed = k.observed;
+	}
 }
 
 static int

@@ -77,7 +77,6 @@ struct rdvc {
 	 * handed up twice even when other introductions came in between. */
 	uint8_t seen[RDVC_SEEN_SESSIONS][RDV_SESSION_ID_LEN];
 	unsigned nseen, seen_next;
-	uint64_t logins;  /* completed logins, for logs */
 	int auth_retried; /* an ERROR 2 after a server restart: one fresh start */
 	int introduced;	  /* initiator: the first INTRO was handed up */
 };
