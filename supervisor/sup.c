@@ -29,6 +29,7 @@
 
 #define LINE_MAX_W	   1024 /* bytes of one worker output line we log */
 #define STATUS_BATCH	   64	/* status messages read per wake-up */
+#define OUTPUT_BATCH	   16	/* reads of a worker's stdout/stderr per wake-up */
 #define SHUTDOWN_DEADLINE  (SUP_STOP_GRACE + 5.0)
 #define RESET_AFTER_FACTOR 10 /* a run of 10 x restart_min resets the backoff */
 
@@ -213,11 +214,14 @@ lineq_close(struct sup *s, struct lineq *q)
 	q->fd = -1;
 }
 
-/* Reads what is there; returns 0 at end of file or error, 1 otherwise. */
+/* Reads what is there, OUTPUT_BATCH reads at most (a worker that writes
+ * without pause must not hold p2pd away from the others and the control
+ * socket; the rest is read on the next turn). Returns 0 at end of file or
+ * error, 1 otherwise. */
 static int
 lineq_read(struct lineq *q)
 {
-	for (;;) {
+	for (int i = 0; i < OUTPUT_BATCH; i++) {
 		ssize_t n = read(q->fd, q->buf + q->len, sizeof(q->buf) - 1 - q->len);
 		if (n > 0) {
 			q->len += (size_t)n;
@@ -228,6 +232,7 @@ lineq_read(struct lineq *q)
 			return 1;
 		return 0;
 	}
+	return 1;
 }
 
 static void
