@@ -387,6 +387,7 @@ hs_tgt_on_init(struct hs_tgt *t, const uint8_t s[HS_SECRET_LEN], uint64_t sessio
 	if (m >= HS_NMODES || !(allowed_modes_mask & (1u << m))) {
 		*resp_len = build_reject(s, session_id, HS_REJECT_MODE, resp_out);
 		t->why = "HS_INIT: encryption mode not allowed here";
+		*mode = m;
 		return HS_REFUSED;
 	}
 	if (respond(t, s, session_id, my_index, pkt, &d) != 0)

@@ -148,7 +148,8 @@ void hs_ini_wipe(struct hs_ini *ini);
  * each mode m the target accepts. resp_out needs HS_MAX_LEN bytes. Returns
  * (enum hs_result):
  *   HS_OK       resp_out/resp_len hold HS_RESP; *out, *mode, *peer_index filled;
- *   HS_REFUSED  resp_out/resp_len hold an HS_REJECT (reason 1); no state kept;
+ *   HS_REFUSED  resp_out/resp_len hold an HS_REJECT (reason 1); *mode is the
+ *               mode asked for (for the message); no state kept;
  *   HS_REPEATED a copy of the accepted HS_INIT: the same HS_RESP bytes again,
  *               nothing else written (do not set up the data keys again);
  *   HS_BAD      anything else (not authentic, other session, malformed, a

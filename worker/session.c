@@ -462,15 +462,11 @@ go_up(struct session *s)
 }
 
 int
-session_matches_handshake(const struct session *s, const uint8_t *p, size_t n)
+session_matches_handshake(const struct session *s, const struct hs_peek *pk)
 {
-	struct hs_peek pk;
-
-	if (hs_peek(p, n, &pk) == -1)
-		return 0;
-	if (pk.has_session)
-		return pk.session_id == s->sid64;
-	return pk.has_receiver && pk.receiver_index == s->my_index;
+	if (pk->has_session)
+		return pk->session_id == s->sid64;
+	return pk->has_receiver && pk->receiver_index == s->my_index;
 }
 
 static void
@@ -510,7 +506,7 @@ on_init(struct session *s, const uint8_t *p, size_t n, const struct sockaddr *fr
 					 allowed[0] ? "," : "", m);
 		send_to(s, from, fromlen, resp, rlen);
 		log_warnx("refused %s: encryption mode %d is not in allow_encryption %s",
-			  s->peer_name, p[14], allowed);
+			  s->peer_name, mode, allowed);
 		end(s, EXIT_SESSION, "encryption mode refused");
 		return;
 	}
@@ -766,14 +762,14 @@ session_on_relayed(struct session *s, const uint8_t sid[RDV_SESSION_ID_LEN], con
 {
 	if (n < 1)
 		return;
-	if (p[0] == 0xa0) {
+	if (p[0] == DP_TYPE) {
 		/* The relay session id may change (the peer logged in again),
 		 * but only once a data packet authenticates under it. */
 		data_in(s, p, n, NULL, 0, sid);
 		return;
 	}
 	/* Handshake messages only under this session's own ids. */
-	if (p[0] < 0x90 || p[0] > 0x9f ||
+	if (p[0] < HS_T_PUNCH || p[0] > HS_T_REJECT ||
 	    (!session_relay_sid_is(s, sid) && memcmp(s->session_id, sid, RDV_SESSION_ID_LEN) != 0))
 		return;
 	start_relaying(s, "a handshake message over the relay from");

@@ -106,8 +106,9 @@ void session_set_relay_sid(struct session *s, const uint8_t sid[RDV_SESSION_ID_L
 /* "relay" or "direct": the path data takes now. */
 const char *session_path_name(const struct session *s);
 
-/* 1 if this session owns handshake datagram p (by session id or index). */
-int session_matches_handshake(const struct session *s, const uint8_t *p, size_t n);
+/* 1 if this session owns the handshake datagram whose header is pk (by
+ * session id or index; hs_peek parses it once for all sessions). */
+int session_matches_handshake(const struct session *s, const struct hs_peek *pk);
 
 /* Close reasons carried in CLOSE (session control channel). */
 enum { CLOSE_NORMAL = 0, CLOSE_SHUTDOWN = 1, CLOSE_ERROR = 2 };

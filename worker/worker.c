@@ -258,11 +258,16 @@ find_by_index(struct worker *w, uint32_t idx)
 	return NULL;
 }
 
+/* The session a handshake message is for (its header parsed once), or NULL. */
 static struct session *
 find_for_handshake(struct worker *w, const uint8_t *p, size_t n)
 {
+	struct hs_peek pk;
+
+	if (hs_peek(p, n, &pk) == -1)
+		return NULL;
 	for (int i = 0; i < WORKER_MAX_SESSIONS; i++)
-		if (w->sess[i] != NULL && session_matches_handshake(w->sess[i], p, n))
+		if (w->sess[i] != NULL && session_matches_handshake(w->sess[i], &pk))
 			return w->sess[i];
 	return NULL;
 }
@@ -289,7 +294,7 @@ relayed_input(struct worker *w, const uint8_t *p, size_t n)
 		    (session_relay_sid_is(w->sess[i], m.session_id) ||
 		     memcmp(w->sess[i]->session_id, m.session_id, RDV_SESSION_ID_LEN) == 0))
 			known = 1;
-	if (m.inner[0] == 0xa0) {
+	if (m.inner[0] == DP_TYPE) {
 		if (dp_peek_index(m.inner, m.inner_len, &idx) == 0)
 			s = find_by_index(w, idx);
 	} else {
@@ -315,14 +320,14 @@ dispatch(struct worker *w, const uint8_t *p, size_t n, const struct sockaddr *fr
 		w->st.dropped_short++;
 		return;
 	}
-	if (p[0] == 0xa0) {
+	if (p[0] == DP_TYPE) {
 		if (dp_peek_index(p, n, &idx) == 0 && (s = find_by_index(w, idx)) != NULL)
 			session_on_data(s, p, n, from, fromlen);
 		else
 			w->st.dropped_unknown++;
 		return;
 	}
-	if (p[0] >= 0x90 && p[0] <= 0x9f) {
+	if (p[0] >= HS_T_PUNCH && p[0] <= HS_T_REJECT) {
 		if ((s = find_for_handshake(w, p, n)) != NULL)
 			session_on_handshake(s, p, n, from, fromlen);
 		else

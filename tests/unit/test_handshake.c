@@ -130,6 +130,7 @@ run_refused(struct run *r, unsigned allow, uint8_t *rej, size_t *rl)
 					rej, HS_MAX_LEN, rl, &k, &mode, &peer),
 			 HS_REFUSED);
 	assert_int_equal(*rl, HS_REJECT_LEN);
+	assert_int_equal(mode, r->ini.mode); /* the mode asked for, for the message */
 }
 
 /* What ini answers to the HS_RESP resp[0..n); the HS_CONFIRM is thrown away. */
