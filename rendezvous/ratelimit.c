@@ -1,6 +1,6 @@
-/* ratelimit: token buckets per source IP, in a bounded hash table with
- * least-recently-used eviction. Tokens are counted in thousandths so that
- * the refill needs no floating point. */
+/* ratelimit: token buckets per source IP (the registry's struct reg_bucket,
+ * one token per datagram), in a bounded hash table with least-recently-used
+ * eviction. */
 #include "rendezvous/ratelimit.h"
 
 #include <netinet/in.h>
@@ -8,15 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rendezvous/registry.h"
+
 #define KEY_LEN 9 /* family byte, then 4 (IPv4) or 8 (IPv6 /64) bytes */
-#define MILLI	1000u
 #define NONE	UINT32_MAX
 
 struct rl_entry {
 	uint8_t key[KEY_LEN];
 	uint8_t refused; /* refused since the last pass */
-	uint64_t tokens; /* thousandths */
-	uint64_t last_ms;
+	struct reg_bucket b;
 	uint32_t hnext;	     /* next in the hash chain */
 	uint32_t prev, next; /* LRU list: head = least recently used */
 };
@@ -25,7 +25,7 @@ struct ratelimit {
 	uint64_t rate, burst; /* tokens per second; bucket size in tokens */
 	struct rl_entry *e;
 	uint32_t *buckets;
-	uint32_t nbuckets, max, used, freelist;
+	uint32_t nbuckets, max, used;
 	uint32_t head, tail;
 	uint64_t evictions;
 	uint8_t hkey[crypto_shorthash_KEYBYTES];
@@ -53,7 +53,6 @@ ratelimit_new(uint32_t rate, uint32_t burst, size_t max_entries)
 	for (uint32_t i = 0; i < rl->nbuckets; i++)
 		rl->buckets[i] = NONE;
 	rl->head = rl->tail = NONE;
-	rl->freelist = NONE;
 	randombytes_buf(rl->hkey, sizeof(rl->hkey));
 	ratelimit_set(rl, rate, burst);
 	return rl;
@@ -73,10 +72,7 @@ void
 ratelimit_set(struct ratelimit *rl, uint32_t rate, uint32_t burst)
 {
 	rl->rate = rate > 0 ? rate : 1;
-	rl->burst = burst > 0 ? burst : 1;
-	for (uint32_t i = 0; i < rl->used; i++)
-		if (rl->e[i].tokens > rl->burst * MILLI)
-			rl->e[i].tokens = rl->burst * MILLI;
+	rl->burst = burst > 0 ? burst : 1; /* buckets shrink at their next refill */
 }
 
 /* The bucket key of a source: IPv4 address, or the /64 of an IPv6 one. */
@@ -172,7 +168,7 @@ lookup(const struct ratelimit *rl, const uint8_t key[KEY_LEN], uint32_t slot)
 /* A fresh entry for key, with a full bucket; evicts the least recently used
  * entry when the table is full. */
 static uint32_t
-insert(struct ratelimit *rl, const uint8_t key[KEY_LEN], uint32_t slot, uint64_t now_ms)
+insert(struct ratelimit *rl, const uint8_t key[KEY_LEN], uint32_t slot)
 {
 	uint32_t i;
 
@@ -186,8 +182,6 @@ insert(struct ratelimit *rl, const uint8_t key[KEY_LEN], uint32_t slot, uint64_t
 	}
 	memset(&rl->e[i], 0, sizeof(rl->e[i]));
 	memcpy(rl->e[i].key, key, KEY_LEN);
-	rl->e[i].tokens = rl->burst * MILLI;
-	rl->e[i].last_ms = now_ms;
 	rl->e[i].hnext = rl->buckets[slot];
 	rl->buckets[slot] = i;
 	lru_push_tail(rl, i);
@@ -205,24 +199,15 @@ ratelimit_take(struct ratelimit *rl, const struct sockaddr *sa, uint64_t now_ms)
 		return RL_DROP;
 	slot = hash_slot(rl, key);
 	if ((i = lookup(rl, key, slot)) == NONE) {
-		i = insert(rl, key, slot, now_ms);
+		i = insert(rl, key, slot); /* its zeroed bucket fills at the refill below */
 	} else {
 		lru_unlink(rl, i);
 		lru_push_tail(rl, i);
 	}
 	x = &rl->e[i];
-	if (now_ms > x->last_ms) {
-		uint64_t dt = now_ms - x->last_ms, cap = rl->burst * MILLI;
-		/* dt * rate cannot overflow for any sane interval; cap it first. */
-		if (dt > cap)
-			dt = cap;
-		x->tokens += dt * rl->rate;
-		if (x->tokens > cap)
-			x->tokens = cap;
-		x->last_ms = now_ms;
-	}
-	if (x->tokens >= MILLI) {
-		x->tokens -= MILLI;
+	registry_bucket_refill(&x->b, rl->rate, rl->burst, now_ms);
+	if (registry_bucket_has(&x->b, 1)) {
+		registry_bucket_take(&x->b, 1);
 		x->refused = 0;
 		return RL_PASS;
 	}
