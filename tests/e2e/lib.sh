@@ -196,6 +196,17 @@ check_eq() {
 	return 0
 }
 
+# show FILE...: each file's name and last 40 lines as diagnostics (for a
+# failing check); a missing file shows its name only.
+show() {
+	local f
+	for f in "$@"; do
+		diag "--- $f:"
+		if [[ -f $f ]]; then sed 's/^/#   /' "$f" | tail -n 40; fi
+	done
+	return 0
+}
+
 # scenario DESC FUNC [ARGS...]: run FUNC in a subshell with errexit on.  Checks
 # inside it are reported as "DESC: check". If FUNC stops on an error, "not ok -
 # DESC: aborted ..." is reported; if it ran no check and succeeded, "ok - DESC".
@@ -443,6 +454,22 @@ _e2e_ms() { # _e2e_ms SECONDS (integer or decimal) -> milliseconds
 	fi
 	frac=${BASH_REMATCH[3]}000
 	echo $((10#${BASH_REMATCH[1]} * 1000 + 10#${frac:0:3}))
+}
+
+# wait_for TIMEOUT_S CMD...: run CMD (output discarded) every 50 ms until it
+# succeeds; after TIMEOUT_S seconds (integer or decimal) say so and fail.
+wait_for() {
+	local t=$1 ms deadline
+	shift
+	ms=$(_e2e_ms "$t") || return 1
+	deadline=$(($(_e2e_now_ms) + ms))
+	until "$@" >/dev/null 2>&1; do
+		if (($(_e2e_now_ms) > deadline)); then
+			diag "still not true after $t s: $*"
+			return 1
+		fi
+		sleep 0.05
+	done
 }
 
 _e2e_die() { # _e2e_die MESSAGE: a harness usage error; fails the caller

@@ -8,6 +8,7 @@
 #   p2p_initiator_conf FILE [LINES...]  initiator provisioning (user $P2P_USER)
 #   p2p_web NS NAME IP PORT DIR  a web server (python3) serving DIR
 #   p2p_blob FILE SIZE           SIZE bytes of random data
+#   p2p_fetch_sha PORT FILE [TIMEOUT_S]  curl FILE's name from $NS_INI through 127.0.0.1:PORT, compare sha256
 #   p2p_peer_of NAME             the peer address a connectd reported ("tunnel up ... peer A:P")
 
 P2P_UID=80:00:00:00:01:00:0A:C2
@@ -123,6 +124,22 @@ p2p_web() {
 
 p2p_blob() {
 	head -c "$2" /dev/urandom >"$1"
+}
+
+# p2p_fetch_sha PORT FILE [TIMEOUT_S]: in $NS_INI, curl the basename of FILE
+# from the web server behind the tunnel on 127.0.0.1:PORT (within TIMEOUT_S,
+# default 60 s) and fail unless the sha256 of what came is that of FILE.
+p2p_fetch_sha() {
+	local port=$1 file=$2 got want
+	nsx "$NS_INI" curl --noproxy '*' -sS --max-time "${3:-60}" -o "$E2E_TMP/got.$port" \
+		"http://127.0.0.1:$port/$(basename "$file")"
+	want=$(sha256sum <"$file")
+	got=$(sha256sum <"$E2E_TMP/got.$port")
+	rm -f "$E2E_TMP/got.$port"
+	[[ $got == "$want" ]] || {
+		diag "sha256 differs: want $want got $got"
+		return 1
+	}
 }
 
 p2p_peer_of() {

@@ -30,34 +30,6 @@ SEED_CONF=$E2E_ROOT/conf.d/seed-initiator.conf.example
 # ---------------------------------------------------------------------------
 # Helpers
 
-now_ms() {
-	local t=${EPOCHREALTIME/[.,]/}
-	echo $((10#$t / 1000))
-}
-
-# wait_for TIMEOUT_S CMD...: poll CMD every 50 ms until it succeeds.
-wait_for() {
-	local t=$1 deadline
-	shift
-	deadline=$(($(now_ms) + t * 1000))
-	until "$@" >/dev/null 2>&1; do
-		if (($(now_ms) > deadline)); then
-			diag "still not true after $t s: $*"
-			return 1
-		fi
-		sleep 0.05
-	done
-}
-
-# show FILE...: the files, as diagnostics (for a failing check).
-show() {
-	local f
-	for f in "$@"; do
-		diag "--- $f:"
-		if [[ -f $f ]]; then sed 's/^/#   /' "$f" | tail -n 30; fi
-	done
-}
-
 # run_cd NAME NS|- ARGS...: connectd in the foreground in NS ("-": here, for
 # runs that use no network), at most 30 s; stdout in $E2E_TMP/NAME.out,
 # stderr in $E2E_TMP/NAME.err, the exit status in $E2E_TMP/NAME.rc.
@@ -156,20 +128,6 @@ initiator_conf() {
 	shift 2
 	p2p_initiator_conf "$f" "$@"
 	sed -i "s/^proxy_local_port .*/proxy_local_port $port/" "$f"
-}
-
-# fetch PORT FILE: curl FILE's name through the tunnel on PORT, compare sha256.
-fetch() {
-	local port=$1 file=$2 got want
-	nsx "$NS_INI" curl --noproxy '*' -sS --max-time 30 -o "$E2E_TMP/got.$port" \
-		"http://127.0.0.1:$port/$(basename "$file")"
-	want=$(sha256sum <"$file")
-	got=$(sha256sum <"$E2E_TMP/got.$port")
-	rm -f "$E2E_TMP/got.$port"
-	[[ $got == "$want" ]] || {
-		diag "sha256 differs: want $want got $got"
-		return 1
-	}
 }
 
 # web: a web server behind the target on 127.0.0.1:8080 serving a blob.
@@ -323,20 +281,8 @@ scenario "command line forms that need no network" no_network
 # The seed's three ways, through real NATs.
 
 cmdline_clean() { # the running initiator's argv no longer holds the credentials
-	local pid cmd psout exe
-	pid=$(pid_of "$1")
-	exe=$(readlink -f "/proc/$pid/exe")
-	[[ $exe == "$(readlink -f "$CONNECTD")" ]] || {
-		diag "pid $pid is $exe, not connectd"
-		return 1
-	}
-	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
-	psout=$(ps -o args= -p "$pid")
-	diag "/proc/$pid/cmdline: $cmd"
-	diag "ps: $psout"
-	grep -qF -- "$SEED_UID T33000 2" <<<"$cmd" # the right process
-	! grep -qF -e "$SEED_USER_B64" -e "$SEED_PASS_B64" <<<"$cmd"
-	! grep -qF -e "$SEED_USER_B64" -e "$SEED_PASS_B64" <<<"$psout"
+	argv_lacks "$1" "$SEED_USER_B64" "$SEED_PASS_B64"
+	tr '\0' ' ' <"/proc/$(pid_of "$1")/cmdline" | grep -qF -- "$SEED_UID T33000 2" # the right process
 }
 
 proxy_lines() { # proxy_lines NAME PORT: exactly the seed's two lines, in order
@@ -392,6 +338,7 @@ argv_lacks() {
 	}
 	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
 	psout=$(ps -o args= -p "$pid")
+	diag "/proc/$pid/cmdline: $cmd"
 	diag "ps: $psout"
 	for t in "$@"; do
 		if grep -qF -- "$t" <<<"$cmd" || grep -qF -- "$t" <<<"$psout"; then
@@ -407,10 +354,10 @@ daemonize() {
 	sed -i -e "s/^user_id .*/user_id $SEED_USER/" -e "s/^auth_pass .*/auth_pass $SEED_PASS/" \
 		-e "s/^proxy_local_port .*/proxy_local_port 33301/" "$conf"
 	chmod 600 "$conf"
-	t0=$(now_ms)
+	t0=$(_e2e_now_ms)
 	nsx "$NS_INI" env "P2P_SERVER=$IP_RDV:5959" timeout 20 "$CONNECTD" -d "$pidf" -f "$conf" \
 		>"$E2E_TMP/daemon.out" 2>&1 </dev/null || rc=$?
-	t1=$(now_ms)
+	t1=$(_e2e_now_ms)
 	check "-d: the parent returns 0" test "$rc" = 0
 	check "-d: the parent returns promptly (in $((t1 - t0)) ms, well before the tunnel is up)" \
 		test $((t1 - t0)) -lt 5000
@@ -420,7 +367,7 @@ daemonize() {
 		test "$(readlink -f "/proc/$pid/exe")" = "$(readlink -f "$CONNECTD")"
 	check "-d: the daemon runs in the initiator's namespace, detached (its own session)" \
 		test "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid"
-	check "-d: the daemon's tunnel carries data" fetch 33301 "$E2E_TMP/www/blob"
+	check "-d: the daemon's tunnel carries data" p2p_fetch_sha 33301 "$E2E_TMP/www/blob" 30
 	kill "$pid"
 	check "-d: kill \$(cat pidfile) ends it" wait_for 5 daemon_gone "$pid"
 }
@@ -438,7 +385,7 @@ seed_examples() {
 	require "the one-liner prints 'Proxy started.'" wait_log ini '^Proxy started\.' 20
 	check "it printed exactly 'Starting Proxy on port 33000 on index 1.' then 'Proxy started.'" \
 		proxy_lines ini 33000
-	check "the one-liner's tunnel carries data (curl, sha256)" fetch 33000 "$E2E_TMP/www/blob"
+	check "the one-liner's tunnel carries data (curl, sha256)" p2p_fetch_sha 33000 "$E2E_TMP/www/blob" 30
 	check "ps and /proc/PID/cmdline no longer show the user or password" cmdline_clean ini
 	kill_proc ini INT
 	check "CTRL-C (SIGINT) ends it with exit 3" expect_exit ini 3 5
@@ -455,7 +402,7 @@ seed_examples() {
 	require "connectd -f with the seed's sample file prints 'Proxy started.'" \
 		wait_log opt3 '^Proxy started\.' 20
 	check "it printed the seed's two lines for port 33300" proxy_lines opt3 33300
-	check "its tunnel carries data" fetch 33300 "$E2E_TMP/www/blob"
+	check "its tunnel carries data" p2p_fetch_sha 33300 "$E2E_TMP/www/blob" 30
 	check "it warns that auth_pass is discouraged" grep -q 'auth_pass is discouraged' \
 		"$E2E_TMP/opt3.err"
 	kill_proc opt3 TERM
@@ -479,8 +426,8 @@ n_lines() {
 one_per_10s() {
 	local n want
 	n=$(grep -c '^!!throughput ' "$(log_of "$1")" || true)
-	want=$((($(now_ms) - $2) / 10000))
-	diag "$1: $n !!throughput lines in $((($(now_ms) - $2) / 1000)) s"
+	want=$((($(_e2e_now_ms) - $2) / 10000))
+	diag "$1: $n !!throughput lines in $((($(_e2e_now_ms) - $2) / 1000)) s"
 	((n >= 1 && n >= want - 1 && n <= want + 1))
 }
 
@@ -520,7 +467,7 @@ p_e_throughput() {
 	# The initiator for the !!throughput checks below runs all along.
 	local t0 n
 	initiator_conf "$E2E_TMP/tp.conf" 33412
-	t0=$(now_ms)
+	t0=$(_e2e_now_ms)
 	spawn_cd "$NS_INI" tp -s -f "$E2E_TMP/tp.conf"
 
 	# -p with all ten parameters (restrict ip 127.0.0.1, lifetime and idle 0).
@@ -529,7 +476,7 @@ p_e_throughput() {
 	require "-p with all ten parameters prints 'Proxy started.'" \
 		wait_log ip '^Proxy started\.' 20
 	check "it printed the seed's two lines for port 33410" proxy_lines ip 33410
-	check "its tunnel carries data (curl, sha256)" fetch 33410 "$E2E_TMP/www/blob"
+	check "its tunnel carries data (curl, sha256)" p2p_fetch_sha 33410 "$E2E_TMP/www/blob" 30
 	check "ps no longer shows the user or the auth_hash" argv_lacks ip "$b64user" "$P2P_HASH"
 
 	# -e: the provisioning file's text, base64-encoded.
@@ -538,7 +485,7 @@ p_e_throughput() {
 	spawn_cd "$NS_INI" ie -s -e "$b64"
 	require "-e BASE64 prints 'Proxy started.'" wait_log ie '^Proxy started\.' 20
 	check "it printed the seed's two lines for port 33411" proxy_lines ie 33411
-	check "its tunnel carries data (curl, sha256)" fetch 33411 "$E2E_TMP/www/blob"
+	check "its tunnel carries data (curl, sha256)" p2p_fetch_sha 33411 "$E2E_TMP/www/blob" 30
 	check "ps no longer shows the base64 provisioning" argv_lacks ie "$b64" "${b64:0:16}"
 	kill_proc ie TERM
 	check "kill PID ends it with exit 3" expect_exit ie 3 5
@@ -707,7 +654,10 @@ scenario "exit codes" exit_codes
 diag_ok() { # diag_ok NAME: every self-test passed, little endian
 	mentions "$1" "Endian : Little"
 	grep -Eq '^[A-Za-z0-9 -]+ test: \[OK\]$' "$E2E_TMP/$1.out"
-	! grep -q 'test: \[FAILED\]' "$E2E_TMP/$1.out"
+	if grep -q 'test: \[FAILED\]' "$E2E_TMP/$1.out"; then
+		diag "a self-test failed"
+		return 1
+	fi
 	local n
 	n=$(grep -c ' test: ' "$E2E_TMP/$1.out")
 	diag "$n self-tests"

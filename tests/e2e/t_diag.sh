@@ -34,15 +34,6 @@ STUN_NAME=stun.p2pd.test
 # ---------------------------------------------------------------------------
 # Helpers
 
-# show FILE...: the files, as diagnostics (for a failing check).
-show() {
-	local f
-	for f in "$@"; do
-		diag "--- $f:"
-		if [[ -f $f ]]; then sed 's/^/#   /' "$f" | tail -n 40; fi
-	done
-}
-
 # stun_server: turnserver as a plain STUN server in $NS_RDV, on both of the
 # server's addresses and on ports 3478 and 3479 (UDP and TCP), so that its
 # Binding responses carry OTHER-ADDRESS 203.0.113.100:3479 (or .1:3479).

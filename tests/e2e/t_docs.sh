@@ -5,8 +5,9 @@
 need_bin connectd
 need_cmd man
 
+# shellcheck disable=SC2069 # keep stderr (the warnings), drop stdout
+warn() { LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$1" 2>&1 >/dev/null; }
 for page in "$E2E_ROOT"/docs/man/*.[1-8]; do
-	warn() { LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$1" 2>&1 >/dev/null; }
 	out=$(warn "$page")
 	check_eq "$(basename "$page") formats without warnings" "" "$out"
 done
@@ -20,21 +21,17 @@ opts_of_man() { # mdoc "Fl x" renders as -x, "Fl \-x" as --x
 		awk '/^-[a-z][a-z]+$/ { for (i = 2; i <= length($0); i++) print "-" substr($0, i, 1); next } { print }' |
 		sort -u
 }
-missing_in_man() {
-	local o m rc=0
-	m=$(opts_of_man)
-	for o in $(opts_of_help); do
-		grep -qx -- "$o" <<<"$m" || { diag "connectd -h lists $o, connectd.8 does not"; rc=1; }
+# all_in FROM_FN FROM_DESC IN_FN IN_DESC: every option FROM_FN prints is also
+# among those IN_FN prints (and FROM_FN prints some).
+all_in() {
+	local o from have rc=0
+	from=$($1)
+	have=$($3)
+	[[ -n $from ]] || { diag "no options found in $2"; return 1; }
+	for o in $from; do
+		grep -qx -- "$o" <<<"$have" || { diag "$2 lists $o, $4 does not"; rc=1; }
 	done
 	return $rc
 }
-missing_in_help() {
-	local o h rc=0
-	h=$(opts_of_help)
-	for o in $(opts_of_man); do
-		grep -qx -- "$o" <<<"$h" || { diag "connectd.8 lists $o, connectd -h does not"; rc=1; }
-	done
-	return $rc
-}
-check "connectd.8 describes every option of connectd -h" missing_in_man
-check "connectd -h lists every option of connectd.8" missing_in_help
+check "connectd.8 describes every option of connectd -h" all_in opts_of_help "connectd -h" opts_of_man connectd.8
+check "connectd -h lists every option of connectd.8" all_in opts_of_man connectd.8 opts_of_help "connectd -h"

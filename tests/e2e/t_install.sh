@@ -568,19 +568,6 @@ print("" if v is None else v)' "$3" <<<"$out"
 field_is() { [[ $(field "$1" "$2" "$3") == "$4" ]]; }
 count_ge() { (($(grep -c -- "$2" "$3") >= $1)); }
 
-wait_for() { # wait_for TIMEOUT_S CMD...: poll CMD every 0.1 s
-	local t=$1 deadline
-	shift
-	deadline=$((${EPOCHREALTIME/./} / 1000 + t * 1000))
-	until "$@" >/dev/null 2>&1; do
-		if ((${EPOCHREALTIME/./} / 1000 > deadline)); then
-			diag "still not true after $t s: $*"
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
 status_of() { # status_of PID KEY: a field of /proc/PID/status
 	awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"
 }
@@ -650,18 +637,6 @@ check_p2pd_sandboxed() {
 	((HAVE_SA == 0)) || (($(status_of "$w" Seccomp_filters) >= 2))
 }
 
-fetch() {
-	local want got
-	nsx "$NS_INI" curl --noproxy '*' -sS --max-time 30 -o "$E2E_TMP/got" \
-		http://127.0.0.1:33000/blob
-	want=$(sha256sum <"$E2E_TMP/www/blob")
-	got=$(sha256sum <"$E2E_TMP/got")
-	[[ $want == "$got" ]] || {
-		diag "sha256: want $want got $got"
-		return 1
-	}
-}
-
 check_status() { # check_status NAME MODE: one worker, up, exit 0; socket 0660
 	local out rc=0
 	[[ $(nsenter -t "$(pid_of "$1")" -m -- stat -c %a /run/p2pd/control.sock) == 660 ]]
@@ -723,7 +698,10 @@ tunnel() {
 	local tetc=$E2E_TMP/tgt-etc
 	topo_two_nats masq masq
 	p2p_accounts
-	! getent passwd "$DYN_UID" >/dev/null
+	if getent passwd "$DYN_UID" >/dev/null; then
+		diag "uid $DYN_UID has a passwd entry; the DynamicUser checks need it unused"
+		return 1
+	fi
 	# rendezvousd: the installed configuration, with one user and one device
 	{
 		echo "[server]"
@@ -758,7 +736,7 @@ tunnel() {
 	svc_start p2pd.service p2pdi "$NS_INI" "$ETC" NOTIFY_SOCKET="@$RUNID-notify"
 	wait_log nti 'READY=1' 10
 	check "the initiator under p2pd connects" wait_for 20 field_is p2pdi "$P2P_UID" detail connected
-	check "curl through the tunnel gets the file intact" fetch
+	check "curl through the tunnel gets the file intact" p2p_fetch_sha 33000 "$E2E_TMP/www/blob" 30
 	# 2 candidates: public and local, so getifaddrs (netlink) works in the unit
 	check "the initiator's worker was handed the target's 2 candidates" \
 		grep -q "introduced to $P2P_UID (2 candidates)" "$(log_of p2pdi)"
@@ -776,7 +754,7 @@ tunnel() {
 	check "p2pd.service ExecReload: RELOADING=1, READY=1, the worker untouched" check_p2pd_reload
 	check "rendezvousd.service ExecReload: the unit copies the file again, SIGHUP reads it" \
 		check_rdv_reload
-	check "a second transfer after the reloads" fetch
+	check "a second transfer after the reloads" p2p_fetch_sha 33000 "$E2E_TMP/www/blob" 30
 	check "stop (SIGTERM to p2pd): exit 0, its worker gone (initiator)" check_stop p2pdi
 	check "stop (SIGTERM to p2pd): exit 0, its worker gone (target)" check_stop p2pdt
 	check "stop rendezvousd: exit 0" check_stop rdv

@@ -33,15 +33,6 @@ fi
 
 BLOB=3000000
 
-# wait_for TIMEOUT_S CMD...: poll CMD every 50 ms until it succeeds.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.05
-	done
-}
 PUNCH=3 # punch_timeout in the cells (seconds before the relay fallback)
 
 # NAT_MATRIX_ONLY=REGEX runs only the scenarios whose names match (by hand).
@@ -72,19 +63,6 @@ setup() {
 	p2p_web "$NS_TGT" web 127.0.0.1 8080 "$E2E_TMP/www"
 }
 
-fetch_sha() { # fetch_sha PORT: curl the blob through the tunnel, compare sha256
-	local want got
-	nsx "$NS_INI" curl --noproxy '*' -sS --max-time 60 -o "$E2E_TMP/got.bin" \
-		"http://127.0.0.1:$1/blob"
-	want=$(sha256sum <"$E2E_TMP/www/blob")
-	got=$(sha256sum <"$E2E_TMP/got.bin")
-	rm -f "$E2E_TMP/got.bin"
-	[[ $got == "$want" ]] || {
-		diag "sha256 differs: want $want got $got"
-		return 1
-	}
-}
-
 start_target() {
 	p2p_target_conf "$E2E_TMP/tgt.conf" "punch_timeout $PUNCH"
 	spawn "$NS_TGT" tgt "$CONNECTD" -s -f "$E2E_TMP/tgt.conf"
@@ -100,7 +78,7 @@ cell_target_first() {
 	p2p_initiator_conf "$E2E_TMP/ini.conf" "punch_timeout $PUNCH"
 	spawn "$NS_INI" ini "$CONNECTD" -s -f "$E2E_TMP/ini.conf"
 	check "connects" wait_log ini '^Proxy started\.' $((PUNCH + 10))
-	check "a $((BLOB / 1000000)) MB transfer arrives intact (sha256)" fetch_sha 33000
+	check "a $((BLOB / 1000000)) MB transfer arrives intact (sha256)" p2p_fetch_sha 33000 "$E2E_TMP/www/blob"
 	check "the initiator's path is $want" grep -q "^!!path $want peer=" "$(log_of ini)"
 	check "the target's path is $want" grep -q "tunnel up with $P2P_USER: path $want" "$(log_of tgt)"
 	if [[ $want == relay ]]; then
@@ -156,7 +134,7 @@ cell_initiator_first() {
 		wait_log p2pd "worker $P2P_UID \\(pid [0-9]*\\) exited with 14" 10
 	start_target
 	check "p2pctl status: connected, path $want" wait_for $((PUNCH + 20)) path_is "$want"
-	check "a $((BLOB / 1000000)) MB transfer arrives intact (sha256)" fetch_sha 33000
+	check "a $((BLOB / 1000000)) MB transfer arrives intact (sha256)" p2p_fetch_sha 33000 "$E2E_TMP/www/blob"
 	check "the target's path is $want" grep -q "tunnel up with $P2P_USER: path $want" "$(log_of tgt)"
 }
 
@@ -203,7 +181,7 @@ reflexive() {
 	check "connects" wait_log ini '^Proxy started\.' 15
 	check "the target logged the peer-reflexive address it adopted" \
 		grep -q "peer-reflexive address $IP_INI_PUB:[0-9]* adopted" "$(log_of tgt)"
-	check "a transfer arrives intact" fetch_sha 33000
+	check "a transfer arrives intact" p2p_fetch_sha 33000 "$E2E_TMP/www/blob"
 }
 cell "a peer-reflexive address is adopted" reflexive
 
@@ -225,7 +203,7 @@ flush() {
 	check "the transfer completes after the flush" expect_exit big 0 60
 	check "the data is intact (sha256)" cmp -s "$E2E_TMP/www/big" "$E2E_TMP/big.got"
 	check "the target moved the path to the new mapping" grep -q "peer $P2P_USER moved to $IP_INI_PUB:" "$(log_of tgt)"
-	check "the tunnel is still up afterwards" fetch_sha 33000
+	check "the tunnel is still up afterwards" p2p_fetch_sha 33000 "$E2E_TMP/www/blob"
 }
 cell "conntrack flushed on a NAT mid-transfer" flush
 
@@ -292,7 +270,7 @@ rdv_restart() {
 		wait_log ini 'relayed as session [0-9a-f]{16} from now on' 15
 	check "the target follows the new relay session" \
 		wait_log tgt 'relayed as session [0-9a-f]{16} from now on' 15
-	check "a transfer through the same tunnel arrives intact" fetch_sha 33000
+	check "a transfer through the same tunnel arrives intact" p2p_fetch_sha 33000 "$E2E_TMP/www/blob"
 	check "the initiator is still the same process, connected once" \
 		test "$(grep -c '^Proxy started\.' "$(log_of ini)")" = 1
 	check "the new server relays it" grep -q "relaying session" "$(log_of rdv2)"

@@ -158,18 +158,6 @@ empty_root() { # empty_root NAME: NAME's root is an unlinked p2pd-empty director
 	[[ $r =~ /p2pd-empty\.[A-Za-z0-9]{6}\ \(deleted\)$ ]]
 }
 
-fetch_sha() { # fetch_sha PORT FILE: curl FILE through the tunnel, compare sha256
-	local want got
-	nsx "$NS_INI" curl --noproxy '*' -sS --max-time 60 -o "$E2E_TMP/got.bin" \
-		"http://127.0.0.1:$1/$(basename "$2")"
-	want=$(sha256sum <"$2")
-	got=$(sha256sum <"$E2E_TMP/got.bin")
-	[[ $got == "$want" ]] || {
-		echo "sha256 differs: want $want got $got"
-		return 1
-	}
-}
-
 tunnel_scenario() {
 	topo_two_nats masq masq
 	p2p_accounts
@@ -183,7 +171,7 @@ tunnel_scenario() {
 	check "the initiator is confined the same way" confined is
 	check "the target's root is an unlinked empty directory" empty_root ts
 	check "the initiator's root is an unlinked empty directory" empty_root is
-	check "a file crosses the tunnel between sandboxed workers intact" fetch_sha 33000 "$E2E_TMP/www/blob.bin"
+	check "a file crosses the tunnel between sandboxed workers intact" p2p_fetch_sha 33000 "$E2E_TMP/www/blob.bin"
 	check "three more fetches, in parallel" fetch_parallel
 	check "the target survived the traffic (no SIGSYS)" confined ts
 	check "the initiator survived the traffic" confined is

@@ -121,20 +121,6 @@ PY
 # ---------------------------------------------------------------------------
 # Helpers
 
-# wait_for TIMEOUT_S CMD...: poll CMD every 0.1 s until it succeeds.
-wait_for() {
-	local t=$1 deadline
-	shift
-	deadline=$((${EPOCHREALTIME/./} / 1000 + t * 1000))
-	until "$@" >/dev/null 2>&1; do
-		if ((${EPOCHREALTIME/./} / 1000 > deadline)); then
-			diag "still not true after $t s: $*"
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
 # ctl SIDE ARGS...: p2pctl against the p2pd of SIDE (ini or tgt).
 ctl() {
 	local side=$1
@@ -239,19 +225,6 @@ tgt_connected() {
 
 # ---------------------------------------------------------------------------
 # The checks
-
-fetch_sha() { # fetch_sha: curl through the web tunnel, compare sha256
-	local got want
-	nsx "$NS_INI" curl --noproxy '*' -sS --max-time 60 -o "$E2E_TMP/got.bin" \
-		"http://127.0.0.1:${LPORTS[0]}/blob"
-	want=$(sha256sum <"$E2E_TMP/www/blob")
-	got=$(sha256sum <"$E2E_TMP/got.bin")
-	rm -f "$E2E_TMP/got.bin"
-	[[ $got == "$want" ]] || {
-		diag "sha256 differs: want $want got $got"
-		return 1
-	}
-}
 
 echo_ok() {
 	nsx "$NS_INI" "$E2E_PYTHON" "$TCPTOOL" concurrent "${LPORTS[1]}" 20 100000
@@ -475,7 +448,7 @@ sup_tunnels() {
 	check "target side: p2pctl status: three rows up:connected, direct, peer $IP_NATI:*, exit 0" \
 		check_table tgt
 	check "target side: p2pctl status --json parses and agrees with the table" check_json tgt
-	check "web tunnel: a 5 MB file fetched with curl arrives intact (sha256)" fetch_sha
+	check "web tunnel: a 5 MB file fetched with curl arrives intact (sha256)" p2p_fetch_sha "${LPORTS[0]}" "$E2E_TMP/www/blob"
 	check "echo tunnel: 20 concurrent connections, each echoed intact" echo_ok
 	check "answer tunnel: half-close, the full answer comes back" answer_ok
 	check "initiator workers: NoNewPrivs 1, Seccomp 2, uid and gid of $WORKER_USER" \
@@ -487,7 +460,7 @@ sup_tunnels() {
 	show_status tgt "target side"
 	check "kill -9 of an initiator worker: a new PID, restarts 1, the others untouched" \
 		check_kill9
-	check "the new worker carries traffic (curl sha256)" fetch_sha
+	check "the new worker carries traffic (curl sha256)" p2p_fetch_sha "${LPORTS[0]}" "$E2E_TMP/www/blob"
 	check "and its bytes-in counter counts the 5 MB (reported within 5 s)" \
 		wait_for 5 field_gt ini "${UIDS[0]}" bytes_in 4999999
 	check "the new worker is sandboxed too" check_sandboxed ini

@@ -19,20 +19,6 @@ U_TGT=80:00:00:00:01:00:0A:02
 # ---------------------------------------------------------------------------
 # Helpers
 
-# wait_for TIMEOUT_S CMD...: poll CMD every 0.1 s until it succeeds.
-wait_for() {
-	local t=$1 deadline
-	shift
-	deadline=$((${EPOCHREALTIME/./} / 1000 + t * 1000))
-	until "$@" >/dev/null 2>&1; do
-		if ((${EPOCHREALTIME/./} / 1000 > deadline)); then
-			diag "still not true after $t s: $*"
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
 # stays_for SECONDS CMD...: CMD holds at every sample for SECONDS.
 stays_for() {
 	local t=$1 deadline

@@ -38,19 +38,6 @@ ssh_opts() {
 	echo "-i $E2E_TMP/ssh/user_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR"
 }
 
-fetch_sha() { # fetch_sha PORT FILE: curl through the tunnel, compare sha256
-	local port=$1 file=$2 got want
-	nsx "$NS_INI" curl --noproxy '*' -sS --max-time 120 -o "$E2E_TMP/got.bin" \
-		"http://127.0.0.1:$port/$(basename "$file")"
-	want=$(sha256sum <"$file")
-	got=$(sha256sum <"$E2E_TMP/got.bin")
-	rm -f "$E2E_TMP/got.bin"
-	[[ $got == "$want" ]] || {
-		diag "sha256 differs: want $want got $got"
-		return 1
-	}
-}
-
 ssh_run() {
 	local out
 	# shellcheck disable=SC2046
@@ -82,7 +69,7 @@ in_mode() {
 	p2p_pair 1 web 8080 33000 "$mode"
 	p2p_pair 2 echo 7000 33001 "$mode"
 	p2p_pair 3 ssh 2222 33002 "$mode"
-	check "a 50 MB file fetched with curl arrives intact (sha256)" fetch_sha 33000 "$E2E_TMP/www/blob50"
+	check "a 50 MB file fetched with curl arrives intact (sha256)" p2p_fetch_sha 33000 "$E2E_TMP/www/blob50" 120
 	check "100 concurrent connections, each with its own data, all intact" \
 		nsx "$NS_INI" "$E2E_PYTHON" "$TCPTOOL" concurrent 33001 100 65536
 	check "an ssh session through the tunnel runs a command" ssh_run
@@ -223,9 +210,9 @@ lossy() {
 	spawn "$NS_INI" life "$CONNECTD" -s -f "$E2E_TMP/life.conf"
 	wait_log life '^Proxy started\.' 15
 	loss "$NS_NATI" "$IF_NAT_WAN" 5
-	check "5% loss both ways: a 10 MB transfer arrives intact" fetch_sha 33000 "$E2E_TMP/www/blob10"
+	check "5% loss both ways: a 10 MB transfer arrives intact" p2p_fetch_sha 33000 "$E2E_TMP/www/blob10" 120
 	loss "$NS_NATI" "$IF_NAT_WAN" 20
-	check "20% loss both ways: a 10 MB transfer arrives intact" fetch_sha 33000 "$E2E_TMP/www/blob10"
+	check "20% loss both ways: a 10 MB transfer arrives intact" p2p_fetch_sha 33000 "$E2E_TMP/www/blob10" 120
 	loss "$NS_NATI" "$IF_NAT_WAN" 0
 	check "lifetime 1: the initiator exits 1 after one minute" expect_exit life 1 70
 	check "with a clear message" grep -q '^!!exit 1 : lifetime of 1 minute expired' "$(log_of life)"
