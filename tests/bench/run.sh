@@ -229,17 +229,9 @@ bench_mode() { # bench_mode MODE
 # of the default 12 (the initiator's bounds what it sends, the target's what it
 # buffers), to show what the default window costs on this path.
 bench_depth() {
-	local m=$1 d=$2 tag="m${1}d${2}" uid secret
+	local m=$1 d=$2 tag="m${1}d${2}"
 	iperf_server srv 127.0.0.1
-	read -r uid secret <<<"$(p2p_device 1)"
-	p2p_target_conf "$E2E_TMP/t$tag.conf" "proxy_dest_port $IPERF_PORT" "max_depth $d" \
-		"UID $uid" "secret $secret"
-	p2p_initiator_conf "$E2E_TMP/i$tag.conf" "proxy_local_port $LOCAL_PORT" "encryption $m" \
-		"max_depth $d" "remote_address $uid"
-	spawn "$NS_TGT" "t$tag" "$CONNECTD" -s -f "$E2E_TMP/t$tag.conf"
-	wait_log "t$tag" '^!!status registered' 10
-	spawn "$NS_INI" "i$tag" "$CONNECTD" -s -f "$E2E_TMP/i$tag.conf"
-	wait_log "i$tag" '^Proxy started\.' 15
+	p2p_pair 1 "$tag" "$IPERF_PORT" "$LOCAL_PORT" "$m" "max_depth $d" "t:max_depth $d"
 	iperf "$tag" 127.0.0.1 "$LOCAL_PORT" "i$tag" "t$tag"
 }
 

@@ -98,17 +98,27 @@ p2p_device() {
 	esac
 }
 
-# p2p_pair N NAME DESTPORT LOCALPORT MODE [INITIATOR LINES...]: a target for
-# device N in $NS_TGT exposing 127.0.0.1:DESTPORT, and an initiator in
-# $NS_INI serving it on 127.0.0.1:LOCALPORT with encryption MODE; waits until
-# the initiator prints "Proxy started.". Processes are tNAME and iNAME.
+# p2p_pair N NAME DESTPORT LOCALPORT MODE [LINES...]: a target for device N
+# in $NS_TGT exposing 127.0.0.1:DESTPORT, and an initiator in $NS_INI serving
+# it on 127.0.0.1:LOCALPORT with encryption MODE; waits until the initiator
+# prints "Proxy started.". Processes are tNAME and iNAME. Each LINE goes into
+# the initiator's file, or, written "t:LINE", into the target's.
 p2p_pair() {
-	local n=$1 name=$2 dport=$3 lport=$4 mode=$5 uid secret
+	local n=$1 name=$2 dport=$3 lport=$4 mode=$5 uid secret l
+	local -a ilines=() tlines=()
 	shift 5
+	for l in "$@"; do
+		if [[ $l == t:* ]]; then
+			tlines+=("${l#t:}")
+		else
+			ilines+=("$l")
+		fi
+	done
 	read -r uid secret <<<"$(p2p_device "$n")"
-	p2p_target_conf "$E2E_TMP/t$name.conf" "proxy_dest_port $dport"
+	p2p_target_conf "$E2E_TMP/t$name.conf" "proxy_dest_port $dport" "${tlines[@]}"
 	sed -i -e "s/^UID .*/UID $uid/" -e "s/^secret .*/secret $secret/" "$E2E_TMP/t$name.conf"
-	p2p_initiator_conf "$E2E_TMP/i$name.conf" "proxy_local_port $lport" "encryption $mode" "$@"
+	p2p_initiator_conf "$E2E_TMP/i$name.conf" "proxy_local_port $lport" "encryption $mode" \
+		"${ilines[@]}"
 	sed -i "s/^remote_address .*/remote_address $uid/" "$E2E_TMP/i$name.conf"
 	spawn "$NS_TGT" "t$name" "$CONNECTD" -s -f "$E2E_TMP/t$name.conf"
 	wait_log "t$name" '^!!status registered' 10
